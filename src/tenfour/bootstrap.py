@@ -1,0 +1,60 @@
+"""Wiring in one place: a journal, a map and a clock make a running ``Service``."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from tenfour.clock import Clock
+from tenfour.geo import GeoError, RoadMap, load_map
+from tenfour.journal import EventStore
+from tenfour.policies import PolicyConfig
+from tenfour.service import Service, new_tracking_code
+
+
+class MapOracle:
+    """Drive times from a road map, as the recommendation policy asks for them."""
+
+    def __init__(self, roads: RoadMap) -> None:
+        self.roads = roads
+
+    def rank(
+        self, to: tuple[float, float], origins: Sequence[tuple[float, float]]
+    ) -> tuple[Sequence[float], Sequence[float]]:
+        times = self.roads.drive_times(to, list(origins))
+        return times.eta_s.tolist(), times.distance_m.tolist()
+
+
+class MapGeocoder:
+    """Addresses and intersections placed on the map; unknown ones are ``None``."""
+
+    def __init__(self, roads: RoadMap) -> None:
+        self.roads = roads
+
+    def geocode(self, text: str) -> Any:
+        try:
+            return self.roads.geocode(text)
+        except GeoError as error:
+            raise ValueError(str(error)) from None
+
+    def reverse_geocode(self, lat: float, lon: float) -> str:
+        return self.roads.reverse_geocode(lat, lon)
+
+
+def build_service(
+    *,
+    store: EventStore,
+    clock: Clock,
+    map_name: str = "demo",
+    config: PolicyConfig | None = None,
+    tokens: Callable[[], str] = new_tracking_code,
+) -> Service:
+    roads = load_map(map_name)
+    return Service(
+        store=store,
+        clock=clock,
+        oracle=MapOracle(roads),
+        geocoder=MapGeocoder(roads),
+        config=config,
+        tokens=tokens,
+    )

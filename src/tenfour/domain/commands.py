@@ -1,0 +1,397 @@
+"""Every command of DOMAIN.md as a typed payload, and the envelope that carries it.
+
+A command is what an actor asks for (``noun.verb``). Payload models forbid unknown
+fields so a misspelt field is an error that names it, never silently ignored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from tenfour.domain.errors import CommandRejected, Problem
+from tenfour.domain.values import (
+    SYSTEM,
+    Actor,
+    AgencyKind,
+    Location,
+    MemberStatus,
+    UnitStatus,
+)
+
+_ID = r"^[A-Za-z0-9][A-Za-z0-9_.:@-]*$"
+_TYPE = r"^[A-Za-z0-9_-]+$"
+Id = Field(min_length=1, max_length=64, pattern=_ID)
+OptId = Field(default=None, min_length=1, max_length=64, pattern=_ID)
+Text = Field(min_length=1, max_length=5000)
+Priority = Field(ge=1, le=5, description="1 is the highest priority, 5 the lowest")
+OptPriority = Field(default=None, ge=1, le=5)
+TypeCode = Field(min_length=1, max_length=40, pattern=_TYPE)
+OptTypeCode = Field(default=None, min_length=1, max_length=40, pattern=_TYPE)
+
+
+class Payload(BaseModel):
+    """Base of every command payload: strict about unknown fields, immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class MemberOrUnit(Payload):
+    """Commands that name a member, a unit, or both (at least one)."""
+
+    member: str | None = OptId
+    unit: str | None = OptId
+
+    @model_validator(mode="after")
+    def _one_of(self) -> MemberOrUnit:
+        if self.member is None and self.unit is None:
+            raise ValueError("give member or unit")
+        return self
+
+
+# --- roster (set-up by an admin or a scenario) ---------------------------------------
+class AgencyRegister(Payload):
+    id: str = Id
+    kind: AgencyKind
+    name: str = Field(min_length=1, max_length=200)
+
+
+class FacilityRegister(Payload):
+    id: str = Id
+    kind: Literal["hospital", "station", "jail", "other"]
+    name: str = Field(min_length=1, max_length=200)
+    location: Location
+
+
+class MemberRegister(Payload):
+    id: str = Id
+    name: str = Field(min_length=1, max_length=200)
+    agency: str = Id
+    rank: str = Field(default="officer", min_length=1, max_length=40)
+    radio: str | None = Field(default=None, max_length=40)
+
+
+class UnitRegister(Payload):
+    id: str = Id
+    agency: str = Id
+    kind: str = Field(min_length=1, max_length=40, pattern=r"^[a-z0-9-]+$")
+    home: Location | None = None
+
+
+class ShiftStart(Payload):
+    unit: str = Id
+    members: list[str] = Field(default_factory=list, max_length=12)
+    vehicle: str | None = Field(default=None, max_length=40)
+    location: Location | None = None
+
+
+class ShiftEnd(Payload):
+    unit: str = Id
+
+
+# --- tips, calls, incidents ------------------------------------------------------------
+class TipSubmit(Payload):
+    text: str = Text
+    location: Location | None = None
+    contact: str | None = Field(default=None, min_length=1, max_length=300)
+
+
+class TipPromote(Payload):
+    tip: str = Id
+    type: str = TypeCode
+    priority: int = Priority
+    location: Location | None = None
+
+
+class TipDismiss(Payload):
+    tip: str = Id
+    reason: str | None = Field(default=None, max_length=500)
+
+
+class CallCreate(Payload):
+    source: Literal["911", "phone", "alarm", "officer", "tip", "text"] = "911"
+    caller: str | None = Field(default=None, max_length=200)
+    text: str = Text
+    type: str = TypeCode
+    priority: int = Priority
+    location: Location
+
+
+class IncidentCreate(Payload):
+    type: str = TypeCode
+    priority: int = Priority
+    location: Location
+    text: str | None = Field(default=None, max_length=5000)
+
+
+class IncidentInitiate(MemberOrUnit):
+    type: str = TypeCode
+    priority: int = Priority
+    location: Location
+    text: str | None = Field(default=None, max_length=5000)
+
+
+class IncidentUpdate(Payload):
+    incident: str = Id
+    type: str | None = OptTypeCode
+    priority: int | None = OptPriority
+    location: Location | None = None
+
+    @model_validator(mode="after")
+    def _something(self) -> IncidentUpdate:
+        if self.type is None and self.priority is None and self.location is None:
+            raise ValueError("give at least one of type, priority, location")
+        return self
+
+
+class IncidentNote(Payload):
+    incident: str = Id
+    text: str = Text
+
+
+class IncidentUnlink(Payload):
+    incident: str = Id
+    call: str = Id
+
+
+class IncidentClose(Payload):
+    incident: str = Id
+    disposition: str = Field(min_length=1, max_length=40)
+
+
+# --- units and members -------------------------------------------------------------------
+class UnitDispatch(Payload):
+    incident: str = Id
+    units: list[str] = Field(min_length=1, max_length=50)
+    mode: Literal["emergency", "routine"] = "routine"
+
+
+class UnitStatusChange(Payload):
+    unit: str = Id
+    status: UnitStatus
+    incident: str | None = OptId
+    location: Location | None = None
+
+
+class Locate(Payload):
+    lat: float = Field(ge=-90, le=90, allow_inf_nan=False)
+    lon: float = Field(ge=-180, le=180, allow_inf_nan=False)
+    speed: float | None = Field(default=None, ge=0, le=150, allow_inf_nan=False)
+    heading: float | None = Field(default=None, ge=0, lt=360, allow_inf_nan=False)
+    accuracy: float | None = Field(default=None, ge=0, le=100_000, allow_inf_nan=False)
+    at: str | None = Field(default=None, description="device time, ISO-8601; recorded as is")
+
+
+class UnitLocate(Locate):
+    unit: str = Id
+
+
+class MemberLocate(Locate):
+    member: str = Id
+
+
+class MemberStatusChange(Payload):
+    member: str = Id
+    status: MemberStatus
+    unit: str | None = OptId
+    incident: str | None = OptId
+    location: Location | None = None
+    text: str | None = Field(default=None, max_length=5000)
+
+
+class MemberCheckin(MemberOrUnit):
+    text: str | None = Field(default=None, max_length=5000)
+
+
+class BackupRequest(MemberOrUnit):
+    incident: str = Id
+    count: int = Field(default=1, ge=1, le=20)
+    urgency: Literal["routine", "urgent"] = "routine"
+
+
+class EmergencyDeclare(MemberOrUnit):
+    location: Location | None = None
+    text: str | None = Field(default=None, max_length=5000)
+
+
+class EmergencyClear(Payload):
+    emergency: str = Id
+    text: str | None = Field(default=None, max_length=5000)
+
+
+class AlertAcknowledge(Payload):
+    alert: str = Id
+
+
+class SubjectRef(Payload):
+    """A subject given inline (a new one is recorded) or by id."""
+
+    id: str | None = OptId
+    member: str | None = OptId
+    role: Literal["suspect", "victim", "witness", "patient", "officer", "other"] | None = None
+    description: str | None = Field(default=None, min_length=1, max_length=2000)
+
+    @model_validator(mode="after")
+    def _something(self) -> SubjectRef:
+        if self.id is None and self.member is None and self.description is None:
+            raise ValueError("give a subject id, a member, or a description")
+        return self
+
+
+class SubjectAdd(Payload):
+    incident: str = Id
+    role: Literal["suspect", "victim", "witness", "patient", "officer", "other"]
+    description: str = Field(min_length=1, max_length=2000)
+
+
+class BoloIssue(Payload):
+    subject: str | None = OptId
+    description: str | None = Field(default=None, min_length=1, max_length=2000)
+    area: str | None = Field(default=None, max_length=300)
+    expires: str | None = Field(default=None, description="ISO-8601 UTC")
+    incident: str | None = OptId
+
+    @model_validator(mode="after")
+    def _something(self) -> BoloIssue:
+        if self.subject is None and self.description is None:
+            raise ValueError("give a subject or a description")
+        return self
+
+
+class BoloCancel(Payload):
+    bolo: str = Id
+
+
+class ArrestRecord(Payload):
+    incident: str = Id
+    subject: SubjectRef
+    charges: list[str] = Field(min_length=1, max_length=30)
+    members: list[str] = Field(default_factory=list, max_length=20)
+
+
+class TransportStart(Payload):
+    unit: str = Id
+    incident: str | None = OptId
+    patient: SubjectRef
+    destination: str = Id
+
+
+class TransportArrive(Payload):
+    unit: str = Id
+    destination: str | None = OptId
+
+
+# --- system-only commands, issued by policies --------------------------------------
+class AlertRaise(Payload):
+    kind: Literal[
+        "emergency",
+        "status_check_overdue",
+        "member_unresponsive",
+        "dispatch_unacknowledged",
+        "incident_unassigned",
+        "policy_failed",
+    ]
+    severity: Literal["high", "normal"] = "normal"
+    member: str | None = OptId
+    unit: str | None = OptId
+    incident: str | None = OptId
+    text: str | None = Field(default=None, max_length=5000)
+
+
+class RecommendationMake(Payload):
+    """The ranking a policy computed, so it is journaled for the dispatcher to see."""
+
+    incident: str | None = OptId
+    location: Location
+    purpose: Literal["initial", "backup", "emergency", "unresponsive"]
+    need: str = Field(min_length=1, max_length=40)
+    count: int = Field(ge=0, le=50)
+    candidates: list[dict[str, Any]] = Field(default_factory=list)
+    excluded: list[dict[str, Any]] = Field(default_factory=list)
+    responding: list[str] = Field(default_factory=list)
+    reason: str | None = Field(default=None, max_length=500)
+
+
+#: The one map from command name to payload model (Cosmic Python style).
+COMMANDS: dict[str, type[Payload]] = {
+    "agency.register": AgencyRegister,
+    "facility.register": FacilityRegister,
+    "member.register": MemberRegister,
+    "unit.register": UnitRegister,
+    "shift.start": ShiftStart,
+    "shift.end": ShiftEnd,
+    "tip.submit": TipSubmit,
+    "tip.promote": TipPromote,
+    "tip.dismiss": TipDismiss,
+    "call.create": CallCreate,
+    "incident.create": IncidentCreate,
+    "incident.initiate": IncidentInitiate,
+    "incident.update": IncidentUpdate,
+    "incident.note": IncidentNote,
+    "incident.unlink": IncidentUnlink,
+    "incident.close": IncidentClose,
+    "unit.dispatch": UnitDispatch,
+    "unit.status": UnitStatusChange,
+    "unit.locate": UnitLocate,
+    "member.locate": MemberLocate,
+    "member.status": MemberStatusChange,
+    "member.checkin": MemberCheckin,
+    "backup.request": BackupRequest,
+    "emergency.declare": EmergencyDeclare,
+    "emergency.clear": EmergencyClear,
+    "alert.acknowledge": AlertAcknowledge,
+    "alert.raise": AlertRaise,
+    "recommendation.make": RecommendationMake,
+    "subject.add": SubjectAdd,
+    "bolo.issue": BoloIssue,
+    "bolo.cancel": BoloCancel,
+    "arrest.record": ArrestRecord,
+    "transport.start": TransportStart,
+    "transport.arrive": TransportArrive,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """A validated command: what (``do``), with what (``payload``), by whom."""
+
+    do: str
+    payload: Payload
+    actor: Actor = SYSTEM
+    idempotency_key: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def problems_from_validation(error: ValidationError, prefix: str) -> list[Problem]:
+    """Turn pydantic's errors into Problems whose field path says where, from the top."""
+    out = []
+    for item in error.errors():
+        path = ".".join(str(p) for p in item["loc"])
+        out.append(Problem(f"{prefix}.{path}" if path else prefix, item["msg"]))
+    return out
+
+
+def parse_command(
+    do: object,
+    with_: object,
+    actor: Actor = SYSTEM,
+    idempotency_key: str | None = None,
+) -> Command:
+    """Validate a raw ``{do, with}`` pair into a Command, or raise CommandRejected."""
+    if not isinstance(do, str) or do not in COMMANDS:
+        raise CommandRejected.one(
+            "do", f"unknown command {do!r}", "invalid", allowed=sorted(COMMANDS)
+        )
+    if with_ is None:
+        with_ = {}
+    if not isinstance(with_, dict):
+        raise CommandRejected.one("with", "must be an object of the command's fields")
+    try:
+        payload = COMMANDS[do].model_validate(with_)
+    except ValidationError as error:
+        raise CommandRejected(problems_from_validation(error, "with")) from None
+    if idempotency_key is not None and not 1 <= len(idempotency_key) <= 200:
+        raise CommandRejected.one("idempotency_key", "must be 1 to 200 characters")
+    return Command(do, payload, actor, idempotency_key)

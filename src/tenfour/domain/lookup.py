@@ -1,0 +1,157 @@
+"""What every decision needs: the context of a command and checked look-ups of state.
+
+Each ``get_*`` raises ``CommandRejected`` naming the field when the thing is unknown,
+so handlers read as the rule they enforce.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from tenfour.domain.errors import CommandRejected
+from tenfour.domain.state import (
+    Alert,
+    Emergency,
+    Facility,
+    Incident,
+    Member,
+    State,
+    Tip,
+    Unit,
+)
+from tenfour.domain.values import Actor, Location
+
+
+@dataclass(frozen=True)
+class DuplicateRules:
+    """When a new call is the same event as an open incident (configurable)."""
+
+    radius_m: float = 150.0
+    window_s: float = 1800.0
+    min_score: float = 0.5
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a decision may know besides state: the time and a source of tokens."""
+
+    now: str
+    actor: Actor
+    token: Callable[[], str] = field(default=lambda: "0000-0000")
+    duplicates: DuplicateRules = field(default_factory=DuplicateRules)
+
+
+def get_unit(state: State, unit_id: str, field_: str = "with.unit") -> Unit:
+    unit = state.units.get(unit_id)
+    if unit is None:
+        raise CommandRejected.one(field_, f"unknown unit {unit_id!r}", "not_found")
+    return unit
+
+
+def get_on_duty_unit(state: State, unit_id: str, field_: str = "with.unit") -> Unit:
+    unit = get_unit(state, unit_id, field_)
+    if not unit.logged_on:
+        raise CommandRejected.one(field_, f"unit {unit_id} is not logged on", "conflict")
+    return unit
+
+
+def get_member(state: State, member_id: str, field_: str = "with.member") -> Member:
+    member = state.members.get(member_id)
+    if member is None:
+        raise CommandRejected.one(field_, f"unknown member {member_id!r}", "not_found")
+    return member
+
+
+def get_on_duty_member(state: State, member_id: str, field_: str = "with.member") -> Member:
+    member = get_member(state, member_id, field_)
+    if not member.on_duty:
+        raise CommandRejected.one(field_, f"member {member_id} is not on duty", "conflict")
+    return member
+
+
+def get_incident(state: State, incident_id: str, field_: str = "with.incident") -> Incident:
+    incident = state.incidents.get(incident_id)
+    if incident is None:
+        raise CommandRejected.one(field_, f"unknown incident {incident_id!r}", "not_found")
+    return incident
+
+
+def get_open_incident(state: State, incident_id: str, field_: str = "with.incident") -> Incident:
+    incident = get_incident(state, incident_id, field_)
+    if not incident.open:
+        raise CommandRejected.one(field_, f"incident {incident_id} is closed", "conflict")
+    return incident
+
+
+def get_tip(state: State, tip_id: str, field_: str = "with.tip") -> Tip:
+    tip = state.tips.get(tip_id)
+    if tip is None:
+        raise CommandRejected.one(field_, f"unknown tip {tip_id!r}", "not_found")
+    return tip
+
+
+def get_alert(state: State, alert_id: str, field_: str = "with.alert") -> Alert:
+    alert = state.alerts.get(alert_id)
+    if alert is None:
+        raise CommandRejected.one(field_, f"unknown alert {alert_id!r}", "not_found")
+    return alert
+
+
+def get_emergency(state: State, emergency_id: str, field_: str = "with.emergency") -> Emergency:
+    emergency = state.emergencies.get(emergency_id)
+    if emergency is None:
+        raise CommandRejected.one(field_, f"unknown emergency {emergency_id!r}", "not_found")
+    return emergency
+
+
+def get_facility(state: State, facility_id: str, field_: str) -> Facility:
+    facility = state.facilities.get(facility_id)
+    if facility is None:
+        raise CommandRejected.one(field_, f"unknown facility {facility_id!r}", "not_found")
+    return facility
+
+
+def point_of(location: Location | None, field_: str) -> dict[str, Any]:
+    """A location as journaled; the service geocodes addresses before ``decide``."""
+    if location is None:
+        raise CommandRejected.one(field_, "a location is required")
+    if not location.has_point:
+        raise CommandRejected.one(field_, "the address could not be placed on the map")
+    return location.as_dict()
+
+
+def numbered(state: State, counter: str, prefix: str) -> str:
+    """The next id of a numbered thing: ``T-000001``, ``A-000042`` ..."""
+    return f"{prefix}-{state.next_number(counter):06d}"
+
+
+def next_incident_id(state: State, now: str) -> str:
+    """Incident numbers restart each year: ``2026-000123``."""
+    year = now[:4]
+    return f"{year}-{state.next_number(f'incident:{year}'):06d}"
+
+
+def require_own_unit(ctx: Context, state: State, unit: Unit, field_: str = "with.unit") -> None:
+    """An officer may act only for the unit he is on; desk roles for any unit."""
+    if ctx.actor.role != "officer":
+        return
+    member = state.members.get(ctx.actor.id)
+    if member is None or member.unit != unit.id:
+        raise CommandRejected.one(
+            field_, f"officer {ctx.actor.id} is not on unit {unit.id}", "forbidden"
+        )
+
+
+def require_self(ctx: Context, member: Member, field_: str = "with.member") -> None:
+    """An officer may change only his own status."""
+    if ctx.actor.role == "officer" and ctx.actor.id != member.id:
+        raise CommandRejected.one(
+            field_, f"officer {ctx.actor.id} may change only his own status", "forbidden"
+        )
+
+
+def actor_member(ctx: Context, state: State) -> Member | None:
+    """The member behind the actor, when the actor is a person on the roster."""
+    return state.members.get(ctx.actor.id)

@@ -1,0 +1,149 @@
+"""The PostgreSQL journal: production, shared by several API nodes.
+
+Every append takes `LOCK TABLE journal_events IN EXCLUSIVE MODE` for its
+transaction. That lock blocks other appenders (from any connection, process or
+node) but not readers, so seq = head + 1 is gapless and commit order is seq order:
+a reader that has seen seq N never later finds a new row below N. A SEQUENCE is
+not used because a rolled-back transaction would leave a gap.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import psycopg
+
+from tenfour.journal.model import JournalError
+from tenfour.journal.sql import TABLE, Cursor, SqlEventStore
+
+SCHEMA_VERSION = 1
+SCHEMA_TABLE = "journal_schema"
+# Serialises schema creation when several nodes start at once (any fixed number).
+_SCHEMA_LOCK_ID = 0x74656E666F7572
+
+_SCHEMA = (
+    f"""CREATE TABLE IF NOT EXISTS {TABLE} (
+        seq bigint PRIMARY KEY CHECK (seq > 0),
+        stream text NOT NULL,
+        version bigint NOT NULL CHECK (version > 0),
+        event_type text NOT NULL,
+        occurred_at text NOT NULL,
+        actor text NOT NULL,
+        data text NOT NULL,
+        idempotency_key text,
+        prev_hash text NOT NULL,
+        hash text NOT NULL,
+        UNIQUE (stream, version)
+    )""",
+    f"""CREATE INDEX IF NOT EXISTS {TABLE}_by_key ON {TABLE} (idempotency_key)
+        WHERE idempotency_key IS NOT NULL""",
+    # The database itself refuses edits; verify() still catches anyone who gets past.
+    f"""CREATE OR REPLACE FUNCTION {TABLE}_append_only() RETURNS trigger
+        LANGUAGE plpgsql AS $$
+        BEGIN
+            RAISE EXCEPTION '{TABLE} is append-only (% refused)', TG_OP;
+        END $$""",
+    f"""CREATE TRIGGER {TABLE}_no_change BEFORE UPDATE OR DELETE ON {TABLE}
+        FOR EACH ROW EXECUTE FUNCTION {TABLE}_append_only()""",
+    f"""CREATE TRIGGER {TABLE}_no_truncate BEFORE TRUNCATE ON {TABLE}
+        FOR EACH STATEMENT EXECUTE FUNCTION {TABLE}_append_only()""",
+    f"CREATE TABLE {SCHEMA_TABLE} (version integer NOT NULL)",
+)
+
+Connection = psycopg.Connection[tuple[Any, ...]]
+
+
+@contextmanager
+def _translated() -> Iterator[None]:
+    try:
+        yield
+    except psycopg.Error as exc:
+        raise JournalError(f"PostgreSQL journal: {exc}") from exc
+
+
+class PostgresEventStore(SqlEventStore):
+    """An `EventStore` in a PostgreSQL database (tables in the DSN's search_path)."""
+
+    def __init__(self, dsn: str) -> None:
+        super().__init__()
+        self._dsn = dsn
+        self._conn = self._connect()
+        try:
+            self._migrate()
+        except BaseException:
+            self._conn.close()
+            raise
+
+    def _connect(self) -> Connection:
+        with _translated():
+            # Autocommit so plain reads need no transaction; appends open their own.
+            conn = psycopg.connect(self._dsn, autocommit=True)
+            try:
+                # The append protocol reads the head after taking the lock, which
+                # needs a fresh snapshot per statement.
+                conn.isolation_level = psycopg.IsolationLevel.READ_COMMITTED
+                # "Accepted" means durable: do not let a server default of off
+                # return before the commit record is flushed.
+                row = conn.execute("SHOW synchronous_commit").fetchone()
+                if row is not None and row[0] == "off":
+                    conn.execute("SET synchronous_commit = on")
+            except BaseException:
+                conn.close()
+                raise
+        return conn
+
+    def _connection(self) -> Connection:
+        """The live connection, reconnecting once it broke. Call with `self._lock` held."""
+        self._check_open()
+        if self._conn.broken:
+            # A transaction cut off by the broken connection either committed or
+            # not; callers retry with the same idempotency key to find out.
+            self._conn.close()
+            self._conn = self._connect()
+        return self._conn
+
+    def _migrate(self) -> None:
+        with self._lock, _translated():
+            conn = self._connection()
+            with conn.transaction(), conn.cursor() as cur:
+                cur.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK_ID,))
+                cur.execute("SELECT to_regclass(%s)", (SCHEMA_TABLE,))
+                row = cur.fetchone()
+                if row is None or row[0] is None:
+                    for statement in _SCHEMA:
+                        cur.execute(statement)
+                    cur.execute(
+                        f"INSERT INTO {SCHEMA_TABLE} (version) VALUES (%s)", (SCHEMA_VERSION,)
+                    )
+                    return
+                cur.execute(f"SELECT MAX(version) FROM {SCHEMA_TABLE}")
+                row = cur.fetchone()
+                found = 0 if row is None or row[0] is None else int(row[0])
+                if found > SCHEMA_VERSION:
+                    raise JournalError(
+                        f"PostgreSQL journal has schema version {found}; "
+                        f"this Ten-Four knows up to {SCHEMA_VERSION}"
+                    )
+
+    def _sql(self, query: str) -> str:
+        return query.replace("?", "%s")
+
+    @contextmanager
+    def _reading(self) -> Iterator[Cursor]:
+        with self._lock, _translated():
+            conn = self._connection()
+            with conn.cursor() as cur:
+                yield cur
+
+    @contextmanager
+    def _writing(self) -> Iterator[Cursor]:
+        with self._lock, _translated():
+            conn = self._connection()
+            with conn.transaction(), conn.cursor() as cur:
+                cur.execute(f"LOCK TABLE {TABLE} IN EXCLUSIVE MODE")
+                yield cur
+
+    def _close_connection(self) -> None:
+        self._conn.close()

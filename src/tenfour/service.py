@@ -1,0 +1,223 @@
+"""The one door for every change: decide -> append -> apply -> publish -> react.
+
+Whoever acts (a dispatcher over HTTP, an officer's MDT, a scenario step, a policy
+timer) calls ``Service.handle``. Nothing reaches the journal, the views or the live
+feed any other way, so audit, notification and policy reactions cannot be skipped.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel
+
+from tenfour.clock import Clock, Timer, iso
+from tenfour.domain import Command, CommandRejected, Context, State, decide, evolve
+from tenfour.domain.commands import parse_command
+from tenfour.domain.values import SYSTEM, Location
+from tenfour.journal import ConcurrencyError, EventStore, NewEvent, StoredEvent
+from tenfour.policies import PolicyConfig, Watches, react
+from tenfour.policies.recommend import DriveTimeOracle
+from tenfour.views import Timelines
+
+log = logging.getLogger(__name__)
+
+Subscriber = Callable[[Sequence[StoredEvent]], None]
+
+
+class Geocoder:
+    """What the service needs of a map to place addresses (``geo.RoadMap`` fits)."""
+
+    def geocode(self, text: str) -> Any: ...
+    def reverse_geocode(self, lat: float, lon: float) -> str: ...
+
+
+@dataclass(frozen=True)
+class Handled:
+    """The answer to one command: its events (durable), or the same again for a retry."""
+
+    events: tuple[StoredEvent, ...]
+    duplicate: bool = False
+
+
+def new_tracking_code() -> str:
+    """Tip tracking codes: unguessable, short enough to read over the phone."""
+    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+    raw = "".join(secrets.choice(alphabet) for _ in range(12))
+    return f"{raw[:4]}-{raw[4:8]}-{raw[8:]}"
+
+
+class Service:
+    """Owns the current state, the timers and the views of one dispatch center."""
+
+    def __init__(
+        self,
+        *,
+        store: EventStore,
+        clock: Clock,
+        oracle: DriveTimeOracle,
+        config: PolicyConfig | None = None,
+        geocoder: Geocoder | None = None,
+        tokens: Callable[[], str] = new_tracking_code,
+    ) -> None:
+        self.store = store
+        self.clock = clock
+        self.oracle = oracle
+        self.config = config or PolicyConfig()
+        self.geocoder = geocoder
+        self.tokens = tokens
+        self.state = State()
+        self.watches = Watches(self.config)
+        self.timelines = Timelines()
+        self.policy_failures: list[str] = []
+        self._subscribers: list[Subscriber] = []
+        self._lock = threading.RLock()
+        self._timer: Timer | None = None
+        self._catch_up()
+        self._reschedule()
+
+    # --- reading --------------------------------------------------------------------
+    def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:
+        """Call ``subscriber`` with each batch of events after it commits."""
+        with self._lock:
+            self._subscribers.append(subscriber)
+
+        def unsubscribe() -> None:
+            with self._lock:
+                if subscriber in self._subscribers:
+                    self._subscribers.remove(subscriber)
+
+        return unsubscribe
+
+    # --- the door ---------------------------------------------------------------------
+    def handle(self, command: Command) -> Handled:
+        """Decide, append durably, apply, publish, then let policies react."""
+        with self._lock:
+            if command.idempotency_key:
+                earlier = self.store.events_for_key(command.idempotency_key)
+                if earlier is not None:
+                    return Handled(tuple(earlier), duplicate=True)
+            handled = self._one(command)
+            self._react(handled.events)
+            self._reschedule()
+            return handled
+
+    def submit(
+        self, do: str, with_: dict[str, Any], actor: Any = SYSTEM, key: str | None = None
+    ) -> Handled:
+        """Parse and handle a raw ``{do, with}`` pair (scenario files, CLI, tests)."""
+        return self.handle(parse_command(do, with_, actor, key))
+
+    def _one(self, command: Command) -> Handled:
+        command = self._placed(command)
+        for attempt in range(3):
+            ctx = Context(
+                now=iso(self.clock.now()),
+                actor=command.actor,
+                token=self.tokens,
+                duplicates=self.config.duplicates.rules(),
+            )
+            decided = decide(self.state, command, ctx)
+            new = [
+                NewEvent(e.type, e.stream, ctx.now, command.actor.by, dict(e.data)) for e in decided
+            ]
+            expected = {e.stream: self.state.versions.get(e.stream, 0) for e in decided}
+            try:
+                result = self.store.append(
+                    new, expected=expected, idempotency_key=command.idempotency_key
+                )
+            except ConcurrencyError:
+                # Another node wrote first: learn what it wrote and decide again.
+                if attempt == 2:
+                    raise
+                self._catch_up()
+                continue
+            if result.duplicate:
+                return Handled(result.events, duplicate=True)
+            self._apply(result.events)
+            return Handled(result.events)
+        raise AssertionError("unreachable")
+
+    def _apply(self, events: Sequence[StoredEvent]) -> None:
+        for event in events:
+            evolve(self.state, event)
+            self.watches.observe(self.state, event)
+            self.timelines.apply(event)
+        for subscriber in list(self._subscribers):
+            try:
+                subscriber(events)
+            except Exception:  # one broken listener must not stop the others
+                log.exception("subscriber failed")
+
+    def _react(self, events: Iterable[StoredEvent]) -> None:
+        """Policies answer events with system commands, breadth first, until quiet."""
+        queue = list(events)
+        while queue:
+            event = queue.pop(0)
+            for command in react(self.state, event, self.config, self.oracle):
+                queue.extend(self._system(command))
+
+    def _system(self, command: Command) -> tuple[StoredEvent, ...]:
+        try:
+            return self._one(command).events
+        except CommandRejected as rejected:
+            # A policy's command can be overtaken by events (a unit taken a moment
+            # earlier). Never silent: it is logged and kept for the operator.
+            message = f"{command.do} by system rejected: {rejected}"
+            log.warning(message)
+            self.policy_failures.append(message)
+            return ()
+
+    # --- timers -------------------------------------------------------------------------
+    def _reschedule(self) -> None:
+        due = self.watches.next_due()
+        if self._timer is not None:
+            if due is not None and self._timer.when == due and not self._timer.cancelled:
+                return
+            self._timer.cancel()
+            self._timer = None
+        if due is not None:
+            self._timer = self.clock.call_at(due, self._on_timer)
+
+    def _on_timer(self) -> None:
+        with self._lock:
+            self._timer = None
+            for command in self.watches.due_commands(self.state, self.clock.now()):
+                self._react(self._system(command))
+            self._reschedule()
+
+    # --- start-up and catch-up -----------------------------------------------------
+    def _catch_up(self) -> None:
+        """Fold in every journaled event this node has not seen (start-up, other nodes)."""
+        batch = list(self.store.read(after=self.state.seq))
+        if batch:
+            self._apply(batch)
+
+    def _placed(self, command: Command) -> Command:
+        """Geocode addresses given without a point, before the pure domain sees them."""
+        updates: dict[str, Any] = {}
+        for name, value in command.payload:
+            if isinstance(value, Location) and not value.has_point:
+                updates[name] = self._geocode(value, f"with.{name}")
+        if not updates:
+            return command
+        payload = command.payload.model_copy(update=updates)
+        return Command(command.do, payload, command.actor, command.idempotency_key)
+
+    def _geocode(self, location: Location, field_: str) -> BaseModel:
+        if self.geocoder is None or location.address is None:
+            raise CommandRejected.one(field_, "no map is loaded to place an address")
+        try:
+            found = self.geocoder.geocode(location.address)
+        except ValueError as error:
+            raise CommandRejected.one(f"{field_}.address", str(error)) from None
+        if found is None:
+            raise CommandRejected.one(
+                f"{field_}.address", f"no street or intersection {location.address!r} on the map"
+            )
+        return Location(lat=found.lat, lon=found.lon, address=location.address)

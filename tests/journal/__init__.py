@@ -1,0 +1,1 @@
+"""The journal contract suite and backend-specific tests."""
