@@ -12,7 +12,7 @@ import secrets
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import BaseModel
 
@@ -30,8 +30,8 @@ log = logging.getLogger(__name__)
 Subscriber = Callable[[Sequence[StoredEvent]], None]
 
 
-class Geocoder:
-    """What the service needs of a map to place addresses (``geo.RoadMap`` fits)."""
+class Geocoder(Protocol):
+    """What the service needs of a map to place addresses (``bootstrap.MapGeocoder``)."""
 
     def geocode(self, text: str) -> Any: ...
     def reverse_geocode(self, lat: float, lon: float) -> str: ...
@@ -116,6 +116,10 @@ class Service:
     def _one(self, command: Command) -> Handled:
         command = self._placed(command)
         for attempt in range(3):
+            # Other nodes may share this journal: decide on everything already in it.
+            # (A write that lands between this read and our append is caught by the
+            # stream versions below.)
+            self._catch_up()
             ctx = Context(
                 now=iso(self.clock.now()),
                 actor=command.actor,
@@ -132,10 +136,10 @@ class Service:
                     new, expected=expected, idempotency_key=command.idempotency_key
                 )
             except ConcurrencyError:
-                # Another node wrote first: learn what it wrote and decide again.
+                # Another node wrote first: learn what it wrote (at the top of the
+                # loop) and decide again.
                 if attempt == 2:
                     raise
-                self._catch_up()
                 continue
             if result.duplicate:
                 return Handled(result.events, duplicate=True)

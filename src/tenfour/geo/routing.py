@@ -1,16 +1,19 @@
 """Drive times to one target from many origins with one Dijkstra search.
 
-The search runs on the *reversed* graph from a virtual source node ``S`` whose edges
-lead to the tails of the target's arcs, weighted by the time already spent on that
-arc (``s * time(a->b)`` for a target at fraction ``s`` of ``a->b``). ``dist[v]`` is
-then the exact fastest time from node ``v`` to the target point, and ``pred[v]`` the
-next node on that route. A vehicle at fraction ``t`` of arc ``u->v`` first drives the
-rest of its arc: ``(1 - t) * time(u->v) + dist[v]``, or goes straight to the target if
-that lies ahead on the same arc.
+The search runs on the *reversed* graph from a virtual source node ``S``. For a target
+at fraction ``s`` of arc ``a->b``, ``S`` has an edge to ``a`` weighted with the time
+still to drive on that arc, ``s * time(a->b)`` (a target exactly at a node gets an
+edge of weight 0 to that node, so every arc into the node is used). ``dist[v]`` is
+then the exact fastest time from node ``v`` to the target point and ``pred[v]`` the
+next node on that route.
 
-The reversed matrix is built once with a spare row for ``S`` (two slots) and a dummy
-node ``D`` that fills the second slot when the target street is one-way; each query
-only rewrites those two slots, so no matrix is rebuilt per query.
+A vehicle at fraction ``t`` of arc ``u->v`` must first drive the rest of its arc:
+``(1 - t) * time(u->v) + dist[v]``; one exactly at a node leaves it by any arc
+(``dist[u]``); one behind the target on the target's own arc drives straight there.
+
+The reversed matrix is built once with a row for ``S`` holding two slots, plus a
+dummy node ``D`` that takes the second slot when only one is needed; a query only
+rewrites those two slots, so no matrix is rebuilt per query.
 """
 
 from __future__ import annotations
@@ -34,7 +37,7 @@ class ArcPoints:
     """Points on the graph, each on up to two arcs (both directions of a street).
 
     ``arc[i, j]`` is an arc index or :data:`NO_ARC`; ``fraction[i, j]`` the position
-    along that arc from its tail (0) to its head (1).
+    along that arc from its tail (exactly 0.0) to its head (exactly 1.0).
     """
 
     arc: IntArray
@@ -46,23 +49,24 @@ class Tree:
     """A search from one target: time and next node toward the target for every node."""
 
     target: ArcPoints  # one row
+    entries: dict[int, tuple[float, float]]  # node -> (seconds, metres) from S's edges
     dist: FloatArray  # seconds to the target; inf if not reached (limit)
-    pred: IntArray  # next node toward the target; SOURCE for the target arc tails
+    pred: IntArray  # next node toward the target; the source S for entry nodes
 
 
 @dataclass(frozen=True, slots=True)
 class Choice:
-    """How each origin reaches the target: via the head of its arc in ``column``, or
-    ``direct`` (straight ahead along that same arc, the target lying ahead on it)."""
+    """How each origin reaches the target: the arc ``column`` it leaves by, and the
+    node where it joins the search tree (``-1``: straight ahead on the target's arc)."""
 
     eta_s: FloatArray
     distance_m: FloatArray
     column: IntArray
-    direct: NDArray[np.bool_]
+    join: IntArray
 
 
 class Router:
-    """Fastest-time searches over arcs ``arc_from -> arc_to`` of ``n`` nodes."""
+    """Fastest-time searches over arcs ``arc_from -> arc_to`` (sorted, unique) of ``n`` nodes."""
 
     def __init__(
         self,
@@ -73,8 +77,8 @@ class Router:
         arc_length_m: FloatArray,
     ) -> None:
         self.n = n
-        self.source = n  # virtual node S
-        self._dummy = n + 1  # absorbs S's unused second slot
+        self.source = n  # the virtual node S
+        self._dummy = n + 1
         self.arc_from = arc_from
         self.arc_to = arc_to
         self.arc_time = arc_time_s
@@ -86,25 +90,34 @@ class Router:
         self._reversed.sort_indices()
         start = int(self._reversed.indptr[self.source])
         self._slots = slice(start, start + 2)
-        # arcs are sorted by (from, to), so this key finds the arc of a node pair
+        # arcs are sorted by (from, to), so this sorted key finds the arc of a node pair
         self._pair_key = arc_from * (n + 2) + arc_to
-        # the two source slots are shared state; searches take turns
+        # the two slots of S are shared state: searches take turns
         self._lock = threading.Lock()
+
+    def arc_between(self, tail: IntArray, head: IntArray) -> IntArray:
+        """Index of arc ``tail[i] -> head[i]`` (which must exist)."""
+        found: IntArray = np.searchsorted(self._pair_key, tail * (self.n + 2) + head)
+        return found
 
     def search(self, target: ArcPoints, limit_s: float = np.inf) -> Tree:
         """Dijkstra from ``target`` (one row of :class:`ArcPoints`) on the reversed graph."""
-        arcs = target.arc[0]
-        fracs = target.fraction[0]
-        entries = sorted(
-            (int(self.arc_from[a]), float(f * self.arc_time[a]))
-            for a, f in zip(arcs, fracs, strict=True)
-            if a != NO_ARC
-        )
-        while len(entries) < 2:
-            entries.append((self._dummy, 0.0))
+        entries: dict[int, tuple[float, float]] = {}
+        for a, f in zip(target.arc[0].tolist(), target.fraction[0].tolist(), strict=True):
+            if a == NO_ARC:
+                continue
+            if f >= 1.0:  # at the head node: reachable by every arc into it
+                node, cost = int(self.arc_to[a]), (0.0, 0.0)
+            else:
+                node = int(self.arc_from[a])
+                cost = (f * float(self.arc_time[a]), f * float(self.arc_length[a]))
+            if node not in entries or cost < entries[node]:
+                entries[node] = cost
+        slots = sorted((node, cost[0]) for node, cost in entries.items())
+        slots += [(self._dummy, 0.0)] * (2 - len(slots))
         with self._lock:
-            self._reversed.indices[self._slots] = [e[0] for e in entries]
-            self._reversed.data[self._slots] = [e[1] for e in entries]
+            self._reversed.indices[self._slots] = [node for node, _ in slots]
+            self._reversed.data[self._slots] = [seconds for _, seconds in slots]
             dist, pred = dijkstra(
                 self._reversed,
                 directed=True,
@@ -113,7 +126,10 @@ class Router:
                 limit=limit_s,
             )
         return Tree(
-            target, np.asarray(dist[0], dtype=np.float64), np.asarray(pred[0], dtype=np.int64)
+            target,
+            entries,
+            np.asarray(dist[0], dtype=np.float64),
+            np.asarray(pred[0], dtype=np.int64),
         )
 
     def lengths(self, tree: Tree) -> FloatArray:
@@ -123,21 +139,16 @@ class Router:
         ancestor and jumps to the ancestor's ancestor, so ``log2(depth)`` numpy passes
         replace a walk over every node.
         """
-        size = self.n + 2
         pred = tree.pred.copy()
         reached = pred >= 0
-        step = np.zeros(size, dtype=np.float64)
         inner = reached & (pred != self.source)
-        inner[self.source] = False
         nodes = np.flatnonzero(inner)
-        arc = np.searchsorted(self._pair_key, nodes * size + pred[nodes])
-        step[nodes] = self.arc_length[arc]
-        for a, f in zip(tree.target.arc[0], tree.target.fraction[0], strict=True):
-            if a != NO_ARC:
-                tail = int(self.arc_from[a])
-                if pred[tail] == self.source:
-                    step[tail] = f * self.arc_length[a]
-        # unreached nodes and S itself point at S, with nothing to add
+        step = np.zeros(self.n + 2, dtype=np.float64)
+        step[nodes] = self.arc_length[self.arc_between(nodes, pred[nodes])]
+        for node, (_, metres) in tree.entries.items():
+            if pred[node] == self.source:
+                step[node] = metres
+        # unreached nodes and S itself point at S and add nothing
         pred[~reached] = self.source
         pred[self.source] = self.source
         total = step
@@ -152,34 +163,38 @@ class Router:
 
     def choose(self, tree: Tree, origins: ArcPoints, lengths: FloatArray | None) -> Choice:
         """Best way for each origin to reach the tree's target (vectorised)."""
-        arc = origins.arc
+        arc, frac = origins.arc, origins.fraction
         valid = arc != NO_ARC
         safe = np.where(valid, arc, 0)
-        frac = origins.fraction
-        head = self.arc_to[safe]
-        eta = np.where(valid, (1.0 - frac) * self.arc_time[safe] + tree.dist[head], np.inf)
+        at_tail = valid & (frac == 0.0)
+        join = np.where(at_tail, self.arc_from[safe], self.arc_to[safe])
+        rest = np.where(at_tail, 0.0, 1.0 - frac)
+        eta = np.where(valid, rest * self.arc_time[safe] + tree.dist[join], np.inf)
         if lengths is not None:
-            dist = np.where(valid, (1.0 - frac) * self.arc_length[safe] + lengths[head], np.inf)
+            metres = np.where(valid, rest * self.arc_length[safe] + lengths[join], np.inf)
         else:
-            dist = np.full(eta.shape, np.nan)
+            metres = np.full(eta.shape, np.nan)
         # straight ahead on the target's own arc, when the origin is behind the target
-        direct_eta = np.full(eta.shape, np.inf)
-        direct_dist = np.full(eta.shape, np.inf)
-        for ta, s in zip(tree.target.arc[0], tree.target.fraction[0], strict=True):
+        for ta, s in zip(tree.target.arc[0].tolist(), tree.target.fraction[0].tolist(), strict=True):
             if ta == NO_ARC:
                 continue
             ahead = valid & (arc == ta) & (frac <= s)
-            direct_eta = np.where(ahead, (s - frac) * self.arc_time[ta], direct_eta)
-            direct_dist = np.where(ahead, (s - frac) * self.arc_length[ta], direct_dist)
-        use_direct = direct_eta <= eta
-        eta = np.where(use_direct, direct_eta, eta)
-        dist = np.where(use_direct, direct_dist, dist)
+            direct_eta = (s - frac) * self.arc_time[ta]
+            better = ahead & (direct_eta <= eta)
+            eta = np.where(better, direct_eta, eta)
+            metres = np.where(better, (s - frac) * self.arc_length[ta], metres)
+            join = np.where(better, -1, join)
         column = np.argmin(eta, axis=1)
         rows = np.arange(arc.shape[0])
         best_eta = eta[rows, column]
-        best_dist = dist[rows, column]
-        if lengths is None:
-            best_dist = np.full(best_eta.shape, np.nan)
-        else:
-            best_dist = np.where(np.isinf(best_eta), np.inf, best_dist)
-        return Choice(best_eta, best_dist, column, use_direct[rows, column])
+        best_m = metres[rows, column]
+        if lengths is not None:
+            best_m = np.where(np.isinf(best_eta), np.inf, best_m)
+        return Choice(best_eta, best_m, column, join[rows, column])
+
+    def path(self, tree: Tree, node: int) -> list[int]:
+        """Nodes from ``node`` along the tree to the node where the target is entered."""
+        nodes = [node]
+        while (nxt := int(tree.pred[nodes[-1]])) != self.source:
+            nodes.append(nxt)
+        return nodes

@@ -60,6 +60,20 @@ _CLOSED_ACCESS: Final[frozenset[str]] = frozenset({"no", "private", "agricultura
 # From least to most specific: the most specific tag present decides (OSM access rules).
 _ACCESS_KEYS: Final[tuple[str, ...]] = ("access", "vehicle", "motor_vehicle", "motorcar")
 
+# Every key the functions below read; the reader copies only these out of a way.
+TAG_KEYS: Final[tuple[str, ...]] = (
+    "highway",
+    "area",
+    *_ACCESS_KEYS,
+    "oneway",
+    "junction",
+    "maxspeed",
+    "maxspeed:forward",
+    "maxspeed:backward",
+    "name",
+    "ref",
+)
+
 _FORWARD: Final[frozenset[str]] = frozenset({"yes", "true", "1"})
 _BACKWARD: Final[frozenset[str]] = frozenset({"-1", "reverse"})
 _TWO_WAY: Final[frozenset[str]] = frozenset({"no", "false", "0"})

@@ -57,7 +57,7 @@ def judge(
     expectation: Expectation,
     events: Sequence[StoredEvent],
     scenario: Scenario,
-    started: Mapping[str | None, _Started],
+    started: Mapping[str, _Started],
     labels: Labels,
 ) -> Verdict:
     """Does the journal hold (or, for ``no_event``, not hold) such an event in the window?"""

@@ -135,7 +135,7 @@ _KEYS = {
     "incidents": ({"name", "type", "priority", "at"}, {"units", "unit_status", "text"}),
 }
 _STEP = ({"at", "as", "do"}, {"name", "with", "reject"})
-_EXPECT = (set(), {"event", "no_event", "match", "after", "within", "not_before"})
+_EXPECT: tuple[set[str], set[str]] = (set(), {"event", "no_event", "match", "after", "within", "not_before"})
 
 
 def _check_keys(path: str, item: Any, required: set[str], optional: set[str], what: str) -> None:
@@ -283,14 +283,22 @@ def _expectations(where: str, raw: LineDict, names: set[str]) -> list[Expectatio
         if not isinstance(match, dict):
             raise ScenarioError(where, line_of(item, "match"), "match must be a mapping")
         after = item.get("after")
-        for label in [*_labels_in(match), *([after] if after else [])]:
+        for label in _labels_in(match):
             if label not in names:
-                raise ScenarioError(where, line, f"label {label!r} is not the name of any step")
-        try:
-            within = parse_duration(item["within"]) if "within" in item else None
-            not_before = parse_duration(item["not_before"]) if "not_before" in item else None
-        except ValueError as error:
-            raise ScenarioError(where, line, str(error)) from None
+                raise ScenarioError(
+                    where, line_of(item, "match"), f"label @{label} is not the name of any step"
+                )
+        if after is not None and after not in names:
+            raise ScenarioError(
+                where, line_of(item, "after"), f"after: {after!r} is not the name of any step"
+            )
+        durations: dict[str, timedelta | None] = {}
+        for key in ("within", "not_before"):
+            try:
+                durations[key] = parse_duration(item[key]) if key in item else None
+            except ValueError as error:
+                raise ScenarioError(where, line_of(item, key), str(error)) from None
+        within, not_before = durations["within"], durations["not_before"]
         out.append(
             Expectation(line, event, "no_event" in item, dict(match), after, within, not_before)
         )
