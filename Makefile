@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/tenfour scenario run scenarios/priority-one.yaml --out out/priority-one --timeline
+	$(BIN)/tenfour serve
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

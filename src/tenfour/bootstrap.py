@@ -8,7 +8,7 @@ from typing import Any
 from tenfour.clock import Clock
 from tenfour.geo import GeoError, RoadMap, load_map
 from tenfour.journal import EventStore
-from tenfour.policies import PolicyConfig
+from tenfour.policies import DriveTimeOracle, PolicyConfig
 from tenfour.service import Service, new_tracking_code
 
 
@@ -48,12 +48,15 @@ def build_service(
     map_name: str = "demo",
     config: PolicyConfig | None = None,
     tokens: Callable[[], str] = new_tracking_code,
+    oracle: DriveTimeOracle | None = None,
 ) -> Service:
+    """A service on ``store`` with the named map for drive times and addresses
+    (``oracle`` replaces the map's drive times: benchmarks compare engines with it)."""
     roads = load_map(map_name)
     return Service(
         store=store,
         clock=clock,
-        oracle=MapOracle(roads),
+        oracle=oracle or MapOracle(roads),
         geocoder=MapGeocoder(roads),
         config=config,
         tokens=tokens,

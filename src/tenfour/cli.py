@@ -14,7 +14,9 @@ from tenfour.journal import JournalError, open_store
 from tenfour.journal.cli import show, verify_text
 
 app = typer.Typer(help="Ten-Four computer-aided dispatch.", no_args_is_help=True)
-scenario_app = typer.Typer(help="Run scenario files (drills, acceptance tests).", no_args_is_help=True)
+scenario_app = typer.Typer(
+    help="Run scenario files (drills, acceptance tests).", no_args_is_help=True
+)
 journal_app = typer.Typer(help="Read and verify the journal.", no_args_is_help=True)
 app.add_typer(scenario_app, name="scenario")
 app.add_typer(journal_app, name="journal")
@@ -67,6 +69,60 @@ def scenario_run(
     )
     if not result.passed:
         raise typer.Exit(1)
+
+
+@app.command("serve")
+def serve(
+    host: Annotated[str, typer.Option(help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="port to listen on", min=1, max=65535)] = 8000,
+    database: Database = DEFAULT_DB,
+    map_name: Annotated[
+        str, typer.Option("--map", help="a shipped map name or an .osm/.osm.pbf path")
+    ] = "demo",
+    demo: Annotated[bool, typer.Option(help="load the demo city into an empty journal")] = True,
+) -> None:
+    """Run the dispatch server (HTTP API, live feed) on the embedded or a PostgreSQL journal."""
+    import uvicorn
+
+    from tenfour.api.app import create_app
+    from tenfour.api.settings import Settings
+
+    settings = Settings(database=database, map=map_name, demo=demo, announce=True)
+    typer.echo(f"Ten-Four: journal {database}, map {map_name}, http://{host}:{port}/")
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+
+
+user_app = typer.Typer(help="Staff accounts.", no_args_is_help=True)
+app.add_typer(user_app, name="user")
+
+
+@user_app.command("add")
+def user_add(
+    name: Annotated[str, typer.Argument(help="the username")],
+    role: Annotated[
+        str, typer.Option(help="officer, calltaker, dispatcher, supervisor, admin, analyst")
+    ],
+    member: Annotated[str | None, typer.Option(help="the roster member an officer acts as")] = None,
+    database: Database = DEFAULT_DB,
+    password_stdin: Annotated[
+        bool, typer.Option(help="read the password from standard input")
+    ] = False,
+) -> None:
+    """Create a staff account; prints a one-time password unless one is given on stdin."""
+    from datetime import UTC, datetime
+
+    from tenfour.accounts import AccountError, generate_password, open_accounts
+
+    password = sys.stdin.readline().rstrip("\n") if password_stdin else generate_password()
+    with open_accounts(database) as accounts:
+        try:
+            account = accounts.create(name, role, password, member=member, now=datetime.now(UTC))
+        except AccountError as error:
+            typer.echo(f"error: {error}", err=True)
+            raise typer.Exit(2) from None
+    typer.echo(f"created {account.username} ({account.role})")
+    if not password_stdin:
+        typer.echo(f"one-time password: {password}")
 
 
 @journal_app.command("show")

@@ -119,7 +119,7 @@ class RealClock(Clock):
     def now(self) -> datetime:
         return datetime.now(UTC)
 
-    def _wake(self) -> None:  # noqa: B027 - an optional hook, empty by default
+    def _wake(self) -> None:
         with self._cond:
             self._cond.notify()
 

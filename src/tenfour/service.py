@@ -10,7 +10,8 @@ from __future__ import annotations
 import logging
 import secrets
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -82,6 +83,13 @@ class Service:
         self._reschedule()
 
     # --- reading --------------------------------------------------------------------
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold still: no command is applied while the caller reads state (a snapshot
+        and its position, taken together, and a subscription starting right after)."""
+        with self._lock:
+            yield
+
     def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:
         """Call ``subscriber`` with each batch of events after it commits."""
         with self._lock:

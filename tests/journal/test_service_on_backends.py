@@ -42,9 +42,13 @@ def roster(service: Service) -> None:
     service.submit("agency.register", {"id": "ZPD", "kind": "police", "name": "ZPD"}, ADMIN)
     for i, (lat, lon) in enumerate([(37.7880, -122.3998), (37.7900, -122.3940)], start=3):
         service.submit("member.register", {"id": f"m{i}", "name": f"M {i}", "agency": "ZPD"}, ADMIN)
-        service.submit("unit.register", {"id": f"ZPD-{i}", "agency": "ZPD", "kind": "patrol"}, ADMIN)
+        service.submit(
+            "unit.register", {"id": f"ZPD-{i}", "agency": "ZPD", "kind": "patrol"}, ADMIN
+        )
         location = {"lat": lat, "lon": lon}
-        service.submit("shift.start", {"unit": f"ZPD-{i}", "members": [f"m{i}"], "location": location}, ADMIN)
+        service.submit(
+            "shift.start", {"unit": f"ZPD-{i}", "members": [f"m{i}"], "location": location}, ADMIN
+        )
 
 
 def new_incident(service: Service, priority: int = 3) -> str:
@@ -115,7 +119,9 @@ def test_restart_rebuilds_state_and_pending_timers(backend: Backend) -> None:
     roster(service)
     incident = new_incident(service)
     service.submit("unit.dispatch", {"incident": incident, "units": ["ZPD-3"]}, DESK)
-    service.submit("unit.status", {"unit": "ZPD-4", "status": "onscene", "incident": incident}, DESK)
+    service.submit(
+        "unit.status", {"unit": "ZPD-4", "status": "onscene", "incident": incident}, DESK
+    )
 
     restarted = make_service(backend, SimClock(START))
     assert restarted.state == service.state

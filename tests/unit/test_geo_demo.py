@@ -145,6 +145,9 @@ def networkx_times(
     goal = roads.snap(*target)
     graph = reversed_graph().copy()
     for end in goal.arcs:
+        if end.fraction == 1.0:  # at a node: every arc into it leads there
+            graph.add_edge("T", int(net.arc_to[end.arc]), time=0.0, length=0.0)
+            continue
         graph.add_edge(
             "T",
             int(net.arc_from[end.arc]),
@@ -162,6 +165,8 @@ def networkx_times(
         for begin in roads.snap(*origin).arcs:
             head = int(net.arc_to[begin.arc])
             rest = 1 - begin.fraction
+            if begin.fraction == 0.0:  # at a node: may leave by any arc
+                head, rest = int(net.arc_from[begin.arc]), 0.0
             best = min(
                 best,
                 (

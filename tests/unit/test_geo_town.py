@@ -20,9 +20,11 @@ import math
 from pathlib import Path
 
 import numpy as np
+import osmium
 import pytest
 
 from tenfour.geo import (
+    ArcPosition,
     CoordinateError,
     GeocodeError,
     OutsideMapError,
@@ -31,6 +33,7 @@ from tenfour.geo import (
     haversine_m,
     load_map,
 )
+from tenfour.geo.geocoding import normalise
 
 NODES: dict[int, tuple[float, float]] = {
     1: (37.000, -122.000),
@@ -105,7 +108,10 @@ def between(a: int, b: int, fraction: float) -> tuple[float, float]:
 
 
 def reference_eta(town: RoadMap, origin: Snap, target: Snap) -> tuple[float, float]:
-    """Forward heapq Dijkstra from the origin's position to the target's (time, metres)."""
+    """Forward heapq Dijkstra from the origin's position to the target's (time, metres).
+
+    A point at fraction 0 or 1 of an arc stands on that node and may use every arc of it.
+    """
     net = town.network
     out: dict[int, list[tuple[int, float, float]]] = {}
     for a, b, t, m in zip(
@@ -120,11 +126,12 @@ def reference_eta(town: RoadMap, origin: Snap, target: Snap) -> tuple[float, flo
     heap: list[tuple[float, float, int]] = []
     answer = (math.inf, math.inf)
     for start in origin.arcs:
-        head = int(net.arc_to[start.arc])
-        rest = 1.0 - start.fraction
-        heapq.heappush(
-            heap, (rest * net.arc_time_s[start.arc], rest * net.arc_length_m[start.arc], head)
-        )
+        if start.fraction == 0.0:
+            heapq.heappush(heap, (0.0, 0.0, int(net.arc_from[start.arc])))
+        else:
+            rest = 1.0 - start.fraction
+            time_s, metres = net.arc_time_s[start.arc], net.arc_length_m[start.arc]
+            heapq.heappush(heap, (rest * time_s, rest * metres, int(net.arc_to[start.arc])))
         for end in target.arcs:
             if end.arc == start.arc and start.fraction <= end.fraction:
                 ahead = end.fraction - start.fraction
@@ -140,6 +147,9 @@ def reference_eta(town: RoadMap, origin: Snap, target: Snap) -> tuple[float, flo
             if nxt not in best:
                 heapq.heappush(heap, (time_s + t, metres + m, nxt))
     for end in target.arcs:
+        if end.fraction == 1.0:
+            answer = min(answer, best.get(int(net.arc_to[end.arc]), (math.inf, math.inf)))
+            continue
         tail = int(net.arc_from[end.arc])
         if tail in best:
             time_s, metres = best[tail]
@@ -151,6 +161,12 @@ def reference_eta(town: RoadMap, origin: Snap, target: Snap) -> tuple[float, flo
                 ),
             )
     return answer
+
+
+def arc_of(town: RoadMap, a: int, b: int) -> int:
+    net = town.network
+    i, j = node_index(town, a), node_index(town, b)
+    return int(np.flatnonzero((net.arc_from == i) & (net.arc_to == j))[0])
 
 
 # ---- loading ------------------------------------------------------------------------
@@ -173,13 +189,11 @@ def test_one_way_directions(town: RoadMap) -> None:
 
 def test_maxspeed_in_mph_and_default_speed(town: RoadMap) -> None:
     net = town.network
-    i, j = node_index(town, 1), node_index(town, 2)
-    arc = int(np.flatnonzero((net.arc_from == i) & (net.arc_to == j))[0])
+    arc = arc_of(town, 1, 2)
     length = float(haversine_m(*NODES[1], *NODES[2]))
     assert net.arc_length_m[arc] == pytest.approx(length)
     assert net.arc_time_s[arc] == pytest.approx(length / (25 * 1.609344 / 3.6))
-    k = node_index(town, 4)
-    west = int(np.flatnonzero((net.arc_from == i) & (net.arc_to == k))[0])
+    west = arc_of(town, 1, 4)
     assert net.arc_time_s[west] == pytest.approx(net.arc_length_m[west] / (25 / 3.6))
 
 
@@ -248,6 +262,20 @@ def test_invalid_coordinates_name_the_field(
 def test_invalid_origin_in_batch_names_index(town: RoadMap) -> None:
     with pytest.raises(CoordinateError, match=r"origins\[1\]\.lon"):
         town.drive_times((37.0, -122.0), [(37.0, -121.999), (37.0, 400.0)])
+    with pytest.raises(CoordinateError, match=r"^to\.lat="):
+        town.drive_times((137.0, -122.0), [(37.0, -121.999)])
+
+
+def test_far_origin_in_batch_names_index(town: RoadMap) -> None:
+    snapped = town.snap(37.0, -121.999)
+    with pytest.raises(OutsideMapError, match=r"origins\[2\] \(lat=37\.1, lon=-122\.0\)"):
+        town.drive_times((37.0, -122.0), [(37.0, -121.999), snapped, (37.1, -122.0)])
+    with pytest.raises(OutsideMapError, match=r"points\[0\]"):
+        town.snap_many(np.array([[37.1, -122.0]]))
+    with pytest.raises(OutsideMapError, match=r"^to \(lat=37\.1"):
+        town.drive_times((37.1, -122.0), [snapped])
+    with pytest.raises(OutsideMapError, match=r"^origin \(lat=37\.1"):
+        town.route((37.1, -122.0), snapped)
 
 
 # ---- drive times --------------------------------------------------------------------
@@ -304,6 +332,38 @@ def test_drive_times_equal_reference_dijkstra(town: RoadMap) -> None:
         assert times.eta_s[t] == 0.0
 
 
+def test_target_at_a_node_is_reached_by_every_arc_into_it(town: RoadMap) -> None:
+    # node 5 snaps onto some arc ending there; a unit on Second Street still drives
+    # straight in (4 -> 5) rather than round to the start of that arc
+    target = town.snap(*NODES[5])
+    assert [p.fraction for p in target.arcs] in ([0.0], [1.0], [0.0, 1.0], [1.0, 0.0])
+    unit = town.snap(*between(4, 5, 0.5))
+    times = town.drive_times(target, [unit])
+    assert times.eta_s[0] == pytest.approx(0.5 * town.network.arc_time_s[arc_of(town, 4, 5)])
+    assert times.eta_s[0] == pytest.approx(reference_eta(town, unit, target)[0])
+
+
+def test_unit_at_a_node_may_leave_by_any_arc(town: RoadMap) -> None:
+    # a unit standing at node 4, given as the start of one-way Second Street, goes
+    # straight down West Avenue to node 1 instead of along Second Street first
+    unit = Snap(*NODES[4], 0.0, "Second Street", (ArcPosition(arc_of(town, 4, 5), 0.0),), 0)
+    times = town.drive_times(town.snap(*NODES[1]), [unit])
+    assert times.eta_s[0] == pytest.approx(town.network.arc_time_s[arc_of(town, 4, 1)])
+    route = town.route(unit, NODES[1])
+    assert route.streets == ["West Avenue"]
+    assert route.points == [NODES[4], NODES[1]]
+
+
+def test_drive_times_between_nodes_equal_reference(town: RoadMap) -> None:
+    snaps = town.snap_many([NODES[i] for i in range(1, 10)])
+    for t in range(len(snaps)):
+        times = town.drive_times(snaps[t], snaps)
+        for i in range(len(snaps)):
+            eta, metres = reference_eta(town, snaps[i], snaps[t])
+            assert times.eta_s[i] == pytest.approx(eta, rel=1e-9, abs=1e-9)
+            assert times.distance_m[i] == pytest.approx(metres, rel=1e-9, abs=1e-9)
+
+
 def test_origin_forms_agree(town: RoadMap) -> None:
     target = between(7, 8, 0.5)
     points = [between(1, 2, 0.5), between(6, 9, 0.1), between(2, 5, 0.9)]
@@ -343,6 +403,17 @@ def test_route_distance_is_sum_of_point_distances(town: RoadMap) -> None:
     assert route.distance_m == pytest.approx(along, rel=1e-6)
     assert route.points[0] == pytest.approx(between(1, 2, 0.5))
     assert route.points[-1] == pytest.approx(between(8, 9, 0.5))
+
+
+def test_reads_pbf_too(town_path: Path, tmp_path: Path) -> None:
+    pbf = tmp_path / "town.osm.pbf"
+    with osmium.SimpleWriter(str(pbf)) as writer:
+        for obj in osmium.FileProcessor(str(town_path)):
+            writer.add(obj)
+    from_pbf = RoadMap.load(pbf)
+    from_xml = RoadMap.load(town_path)
+    assert from_pbf.node_count == from_xml.node_count
+    np.testing.assert_array_equal(from_pbf.network.arc_time_s, from_xml.network.arc_time_s)
 
 
 # ---- names --------------------------------------------------------------------------
@@ -386,3 +457,35 @@ def test_reverse_geocode_street_and_corner(town: RoadMap) -> None:
     # 15 m from node 5 along Second Street: at the corner, snapped street first
     assert town.reverse_geocode(*between(5, 6, 0.17)) == "Second Street & Middle Avenue"
     assert town.reverse_geocode(*between(2, 5, 0.8)) == "Middle Avenue & Second Street"
+
+
+@pytest.mark.parametrize(
+    ("name", "key"),
+    [
+        ("Main St.", "main street"),
+        ("MAIN STREET", "main street"),
+        ("St Joseph's Ave", "saint josephs avenue"),
+        ("Saint Joseph's Avenue", "saint josephs avenue"),
+        ("N Point Blvd", "north point boulevard"),
+        ("Praça da Batalha", "praca da batalha"),
+        ("Av. da Boavista", "avenue da boavista"),
+        ("Avenida da Boavista", "avenue da boavista"),
+    ],
+)
+def test_normalise(name: str, key: str) -> None:
+    assert normalise(name) == key
+
+
+def test_reverse_geocode_unnamed_road(tmp_path: Path) -> None:
+    # a named street 1-2 and an unnamed loop 2-3-4-1; node 3 is 200+ m from the street
+    nodes = {1: (37.0, -122.0), 2: (37.0, -121.999), 3: (37.003, -121.999), 4: (37.003, -122.0)}
+    ways = [
+        (1, [1, 2], {"highway": "residential", "name": "Shore Road"}),
+        (2, [2, 3, 4, 1], {"highway": "residential"}),
+    ]
+    path = tmp_path / "unnamed.osm"
+    path.write_text(osm_xml(nodes, ways), encoding="utf-8")
+    roads = RoadMap.load(path)
+    # 100 m up the unnamed side: the named street is the nearest name
+    assert roads.reverse_geocode(37.0009, -121.999) == "Shore Road"
+    assert roads.reverse_geocode(37.003, -121.9995) == "unnamed road"

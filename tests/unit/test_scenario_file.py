@@ -63,10 +63,17 @@ def test_a_good_file_loads(tmp_path: Path) -> None:
         ('match: {incident: "@stop"}', 'match: {incident: "@nowhere"}', 18, "nowhere"),
         ("within: 1s", "within: soon", 20, "bad duration"),
         ("event: incident.created", "event: incident.teleported", 17, "unknown event type"),
-        ("  - {id: hopps, name: Judy Hopps, agency: ZPD}", "  - {id: hopps, nmae: x, agency: ZPD}", 7, "nmae"),
+        (
+            "  - {id: hopps, name: Judy Hopps, agency: ZPD}",
+            "  - {id: hopps, nmae: x, agency: ZPD}",
+            7,
+            "nmae",
+        ),
     ],
 )
-def test_mistakes_name_their_line(tmp_path: Path, old: str, new: str, line: int, words: str) -> None:
+def test_mistakes_name_their_line(
+    tmp_path: Path, old: str, new: str, line: int, words: str
+) -> None:
     assert old in GOOD
     error = error_of(tmp_path, GOOD.replace(old, new))
     assert words in error.message

@@ -314,6 +314,16 @@ class RecommendationMake(Payload):
     reason: str | None = Field(default=None, max_length=500)
 
 
+class AuditRecord(Payload):
+    """Who did what to get in (or was kept out), journaled like everything else."""
+
+    action: Literal["login", "logout", "login_failed", "locked", "denied"]
+    user: str = Field(min_length=1, max_length=200)
+    outcome: str = Field(min_length=1, max_length=200)
+    source: str | None = Field(default=None, max_length=200)
+    detail: str | None = Field(default=None, max_length=2000)
+
+
 #: The one map from command name to payload model (Cosmic Python style).
 COMMANDS: dict[str, type[Payload]] = {
     "agency.register": AgencyRegister,
@@ -344,6 +354,7 @@ COMMANDS: dict[str, type[Payload]] = {
     "alert.acknowledge": AlertAcknowledge,
     "alert.raise": AlertRaise,
     "recommendation.make": RecommendationMake,
+    "audit.record": AuditRecord,
     "subject.add": SubjectAdd,
     "bolo.issue": BoloIssue,
     "bolo.cancel": BoloCancel,

@@ -48,6 +48,7 @@ HANDLERS: dict[str, Handler] = {
     "alert.acknowledge": safety.alert_acknowledge,
     "alert.raise": safety.alert_raise,
     "recommendation.make": safety.recommendation_make,
+    "audit.record": safety.audit_record,
     "subject.add": incidents.subject_add,
     "bolo.issue": incidents.bolo_issue,
     "bolo.cancel": incidents.bolo_cancel,

@@ -1,7 +1,9 @@
 """Every event type Ten-Four journals, with the fields each one always carries.
 
 An event is what happened (``noun.verbed``). Events carry the fields of the command
-that caused them under the same names at top level, plus what the system decided.
+that caused them under the same names at top level, plus what the system decided;
+the one exception is an incident's ``type``, journaled as ``incident_type`` because
+``type`` at top level is the event's own type in every export and feed.
 The envelope (``seq``, ``at``, ``by``, ``stream``, ``version``) is added by the journal.
 """
 
@@ -23,8 +25,8 @@ EVENTS: dict[str, frozenset[str]] = {
         "unit.logged_off": "unit members",
         "tip.received": "tip tracking_code text anonymous",
         "tip.dismissed": "tip",
-        "call.received": "call source text type priority location",
-        "incident.created": "incident type priority location source",
+        "call.received": "call source text incident_type priority location",
+        "incident.created": "incident incident_type priority location source",
         "incident.linked": "incident call score reasons",
         "incident.unlinked": "incident call",
         "incident.updated": "incident changes",
@@ -48,6 +50,11 @@ EVENTS: dict[str, frozenset[str]] = {
         "arrest.recorded": "incident subject charges members",
         "transport.started": "unit incident patient destination",
         "transport.arrived": "unit incident destination",
+        "audit.login": "user action outcome",
+        "audit.logout": "user action outcome",
+        "audit.login_failed": "user action outcome",
+        "audit.locked": "user action outcome",
+        "audit.denied": "user action outcome",
     }.items()
 }
 

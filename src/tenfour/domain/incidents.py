@@ -61,7 +61,7 @@ def tip_promote(state: State, cmd: c.TipPromote, ctx: Context) -> list[Event]:
             f"incident:{incident}",
             {
                 "incident": incident,
-                "type": cmd.type.upper(),
+                "incident_type": cmd.type.upper(),
                 "priority": cmd.priority,
                 "location": location,
                 "source": "tip",
@@ -115,7 +115,7 @@ def call_create(state: State, cmd: c.CallCreate, ctx: Context) -> list[Event]:
         "call": call,
         "source": cmd.source,
         "text": cmd.text,
-        "type": cmd.type.upper(),
+        "incident_type": cmd.type.upper(),
         "priority": cmd.priority,
         "location": location,
     }
@@ -140,7 +140,7 @@ def call_create(state: State, cmd: c.CallCreate, ctx: Context) -> list[Event]:
             f"incident:{incident_id}",
             {
                 "incident": incident_id,
-                "type": cmd.type.upper(),
+                "incident_type": cmd.type.upper(),
                 "priority": cmd.priority,
                 "location": location,
                 "source": "call",
@@ -156,7 +156,7 @@ def incident_create(state: State, cmd: c.IncidentCreate, ctx: Context) -> list[E
     incident = next_incident_id(state, ctx.now)
     data: dict[str, object] = {
         "incident": incident,
-        "type": cmd.type.upper(),
+        "incident_type": cmd.type.upper(),
         "priority": cmd.priority,
         "location": point_of(cmd.location, "with.location"),
         "source": ctx.actor.role,
@@ -183,7 +183,7 @@ def incident_initiate(state: State, cmd: c.IncidentInitiate, ctx: Context) -> li
     incident = next_incident_id(state, ctx.now)
     data: dict[str, object] = {
         "incident": incident,
-        "type": cmd.type.upper(),
+        "incident_type": cmd.type.upper(),
         "priority": cmd.priority,
         "location": point_of(cmd.location, "with.location"),
         "source": "officer",
@@ -201,7 +201,7 @@ def incident_update(state: State, cmd: c.IncidentUpdate, ctx: Context) -> list[E
     changes: dict[str, object] = {}
     before: dict[str, object] = {}
     if cmd.type is not None and cmd.type.upper() != incident.type:
-        changes["type"], before["type"] = cmd.type.upper(), incident.type
+        changes["incident_type"], before["incident_type"] = cmd.type.upper(), incident.type
     if cmd.priority is not None and cmd.priority != incident.priority:
         changes["priority"], before["priority"] = cmd.priority, incident.priority
     if cmd.location is not None:
@@ -247,7 +247,7 @@ def incident_unlink(state: State, cmd: c.IncidentUnlink, ctx: Context) -> list[E
             f"incident:{new_id}",
             {
                 "incident": new_id,
-                "type": call.type,
+                "incident_type": call.type,
                 "priority": call.priority,
                 "location": call.location,
                 "source": "call",

@@ -41,6 +41,7 @@ PERMISSIONS: dict[str, tuple[Role, ...]] = {
     "alert.acknowledge": (*_DESK,),
     "alert.raise": ("system",),
     "recommendation.make": ("system",),
+    "audit.record": ("system",),
     "subject.add": ("officer", "calltaker", *_DESK),
     "bolo.issue": (*_DESK,),
     "bolo.cancel": (*_DESK,),

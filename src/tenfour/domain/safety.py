@@ -110,7 +110,7 @@ def emergency_declare(state: State, cmd: c.EmergencyDeclare, ctx: Context) -> li
                 f"incident:{incident_id}",
                 {
                     "incident": incident_id,
-                    "type": MAYDAY,
+                    "incident_type": MAYDAY,
                     "priority": 1,
                     "location": location,
                     "source": "emergency",
@@ -154,7 +154,7 @@ def emergency_declare(state: State, cmd: c.EmergencyDeclare, ctx: Context) -> li
     )
     incident = state.incidents.get(incident_id)
     if incident is not None and (incident.type != MAYDAY or incident.priority != 1):
-        changes = {"type": MAYDAY, "priority": 1}
+        changes = {"incident_type": MAYDAY, "priority": 1}
         events.append(
             Event(
                 "incident.updated",
@@ -162,7 +162,7 @@ def emergency_declare(state: State, cmd: c.EmergencyDeclare, ctx: Context) -> li
                 {
                     "incident": incident_id,
                     "changes": changes,
-                    "before": {"type": incident.type, "priority": incident.priority},
+                    "before": {"incident_type": incident.type, "priority": incident.priority},
                     "emergency": emergency,
                     **changes,
                 },
@@ -211,3 +211,8 @@ def recommendation_make(state: State, cmd: c.RecommendationMake, ctx: Context) -
     data.setdefault("incident", None)
     stream = f"incident:{cmd.incident}" if cmd.incident else "recommendations"
     return [Event("recommendation.made", stream, data)]
+
+
+def audit_record(state: State, cmd: c.AuditRecord, ctx: Context) -> list[Event]:
+    data = cmd.model_dump(exclude_none=True)
+    return [Event(f"audit.{cmd.action}", f"audit:{cmd.user}", data)]

@@ -311,7 +311,13 @@ def _call_received(s: State, e: Recorded) -> None:
     d = e.data
     _count(s, "call")
     s.calls[d["call"]] = Call(
-        d["call"], d["source"], d["text"], d["type"], d["priority"], dict(d["location"]), e.at
+        d["call"],
+        d["source"],
+        d["text"],
+        d["incident_type"],
+        d["priority"],
+        dict(d["location"]),
+        e.at,
     )
 
 
@@ -319,7 +325,7 @@ def _incident_created(s: State, e: Recorded) -> None:
     d = e.data
     _count(s, f"incident:{d['incident'][:4]}")
     incident = Incident(
-        d["incident"], d["type"], d["priority"], dict(d["location"]), d["source"], e.at
+        d["incident"], d["incident_type"], d["priority"], dict(d["location"]), d["source"], e.at
     )
     s.incidents[incident.id] = incident
     if d.get("tip"):
@@ -353,8 +359,8 @@ def _incident_unlinked(s: State, e: Recorded) -> None:
 def _incident_updated(s: State, e: Recorded) -> None:
     incident = s.incidents[e.data["incident"]]
     changes = e.data["changes"]
-    if "type" in changes:
-        incident.type = changes["type"]
+    if "incident_type" in changes:
+        incident.type = changes["incident_type"]
     if "priority" in changes:
         incident.priority = changes["priority"]
     if "location" in changes:
@@ -524,6 +530,11 @@ _APPLY: dict[str, Callable[[State, Recorded], None]] = {
     "arrest.recorded": _nothing,
     "transport.started": _transport_started,
     "transport.arrived": _nothing,
+    "audit.login": _nothing,
+    "audit.logout": _nothing,
+    "audit.login_failed": _nothing,
+    "audit.locked": _nothing,
+    "audit.denied": _nothing,
 }
 
 

@@ -36,13 +36,17 @@ class CoordinateError(GeoError):
 class OutsideMapError(GeoError):
     """A point is too far from every road of the map to be placed on it."""
 
-    def __init__(self, lat: float, lon: float, distance_m: float, max_distance_m: float) -> None:
+    def __init__(
+        self, lat: float, lon: float, distance_m: float, max_distance_m: float, label: str = ""
+    ) -> None:
         self.lat = lat
         self.lon = lon
         self.distance_m = distance_m
         self.max_distance_m = max_distance_m
+        self.label = label
+        where = f"{label} (lat={lat}, lon={lon})" if label else f"lat={lat}, lon={lon}"
         super().__init__(
-            f"lat={lat}, lon={lon}: outside the map, the nearest road is "
+            f"{where}: outside the map, the nearest road is "
             f"{distance_m:.0f} m away (more than {max_distance_m:.0f} m)"
         )
 

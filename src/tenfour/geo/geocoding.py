@@ -20,6 +20,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.spatial import cKDTree
 
+from tenfour.geo.errors import GeocodeError
 from tenfour.geo.osm import RoadNetwork
 
 IntArray = NDArray[np.int64]
@@ -69,7 +70,15 @@ _LEADING_TYPES: Final[frozenset[str]] = frozenset(
     {"rua", "avenue", "travessa", "praca", "largo", "estrada", "alameda", "calcada"}
 )
 _SEPARATORS: Final = re.compile(r"\s*(?:&|/|@|\+|\band\b)\s*", re.IGNORECASE)
-_MAX_QUERY_CHARS: Final = 200
+MAX_QUERY_CHARS: Final = 200
+
+
+def check_query(text: object) -> None:
+    """Raise :class:`GeocodeError` for a text that cannot be an address at all."""
+    if not isinstance(text, str) or not text.strip():
+        raise GeocodeError("address text is empty")
+    if len(text) > MAX_QUERY_CHARS:
+        raise GeocodeError(f"address text is longer than {MAX_QUERY_CHARS} characters")
 
 
 def normalise(name: str) -> str:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Sequence
-from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Final, TypeAlias
@@ -16,16 +15,26 @@ from typing import Final, TypeAlias
 import numpy as np
 from numpy.typing import NDArray
 
-from tenfour.geo.errors import CoordinateError, GeocodeError, MapError, OutsideMapError
-from tenfour.geo.geocoding import _MAX_QUERY_CHARS, Gazetteer, Geocoded, distinct
+from tenfour.geo.errors import MapError, OutsideMapError
+from tenfour.geo.geocoding import Gazetteer, Geocoded, check_query, distinct
 from tenfour.geo.osm import RoadNetwork, load_network
 from tenfour.geo.projection import LocalProjection
 from tenfour.geo.routing import NO_ARC, ArcPoints, Router, Tree
 from tenfour.geo.snapping import SegmentIndex
+from tenfour.geo.values import (
+    Bounds,
+    DriveTimes,
+    LatLon,
+    Route,
+    Snap,
+    SnappedPoints,
+    arc_rows,
+    check_points,
+    point_label,
+)
 
 IntArray = NDArray[np.int64]
 FloatArray = NDArray[np.float64]
-LatLon: TypeAlias = tuple[float, float]
 
 DEMO_MAP: Final = "demo"
 # Farther than this from every road, a point is not on this map (wrong city, bad GPS).
@@ -36,100 +45,10 @@ CORNER_RADIUS_M: Final = 30.0
 NAMED_STREET_RADIUS_M: Final = 200.0
 
 
-@dataclass(frozen=True, slots=True)
-class Bounds:
-    """The box around every node of the map, in degrees."""
-
-    south: float
-    west: float
-    north: float
-    east: float
-
-
-@dataclass(frozen=True, slots=True)
-class ArcPosition:
-    """A position on one directed arc: ``fraction`` 0 at its tail, 1 at its head."""
-
-    arc: int
-    fraction: float
-
-
-@dataclass(frozen=True, slots=True)
-class Snap:
-    """A point placed on the nearest road segment.
-
-    ``arcs`` holds both directions of a two-way street and one for a one-way street.
-    """
-
-    lat: float
-    lon: float
-    distance_m: float
-    street: str
-    arcs: tuple[ArcPosition, ...]
-    segment: int
-
-
-@dataclass(frozen=True, slots=True)
-class SnappedPoints:
-    """Many snapped points as arrays, for callers that keep unit positions snapped."""
-
-    lat: FloatArray
-    lon: FloatArray
-    distance_m: FloatArray
-    segment: IntArray
-    arc: IntArray  # (n, 2), NO_ARC where a one-way street has no second arc
-    fraction: FloatArray  # (n, 2)
-    street: tuple[str, ...]
-
-    def __len__(self) -> int:
-        return int(self.lat.size)
-
-    def __getitem__(self, i: int) -> Snap:
-        arcs = tuple(
-            ArcPosition(int(a), float(f))
-            for a, f in zip(self.arc[i], self.fraction[i], strict=True)
-            if a != NO_ARC
-        )
-        return Snap(
-            float(self.lat[i]),
-            float(self.lon[i]),
-            float(self.distance_m[i]),
-            self.street[i],
-            arcs,
-            int(self.segment[i]),
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class DriveTimes:
-    """Fastest drive time (s) and its length (m) from each origin; ``inf`` if unreachable."""
-
-    eta_s: FloatArray
-    distance_m: FloatArray
-
-    def __len__(self) -> int:
-        return int(self.eta_s.size)
-
-    def ranking(self) -> IntArray:
-        """Origin indices from fastest to slowest (stable on ties, unreachable last)."""
-        order: IntArray = np.argsort(self.eta_s, kind="stable")
-        return order
-
-
-@dataclass(frozen=True, slots=True)
-class Route:
-    """The fastest route between two points, with the points to draw it."""
-
-    eta_s: float
-    distance_m: float
-    points: list[LatLon]
-    streets: list[str]
-
-
 # placeholder row for origins snapped in bulk afterwards
 _NOWHERE = Snap(0.0, 0.0, 0.0, "", (), -1)
 
-PointLike: TypeAlias = LatLon | Snap | Sequence[float]
+PointLike: TypeAlias = Snap | Sequence[float]
 OriginsLike: TypeAlias = SnappedPoints | FloatArray | Sequence[Snap | Sequence[float]]
 
 
@@ -178,32 +97,37 @@ class RoadMap:
 
     def snap(self, lat: float, lon: float) -> Snap:
         """The nearest point on the nearest road segment to (``lat``, ``lon``)."""
-        return self.snap_many([(lat, lon)], what="point")[0]
+        return self._snap(check_points([(lat, lon)], "", single=True), "", single=True)[0]
 
-    def snap_many(
-        self, points: Sequence[Sequence[float]] | FloatArray, *, what: str = "points"
-    ) -> SnappedPoints:
+    def snap_many(self, points: Sequence[Sequence[float]] | FloatArray) -> SnappedPoints:
         """Snap an ``(n, 2)`` array (or sequence) of ``(lat, lon)`` in one vectorised pass."""
-        latlon = _check_points(points, what)
+        return self._snap(check_points(points, "points"), "points")
+
+    def _snap(
+        self,
+        latlon: FloatArray,
+        label: str,
+        *,
+        single: bool = False,
+        index_of: Sequence[int] | None = None,
+    ) -> SnappedPoints:
         if latlon.shape[0] == 0:
-            empty_i = np.zeros(0, dtype=np.int64)
-            empty_f = np.zeros(0, dtype=np.float64)
+            none = np.zeros((0, 2))
             return SnappedPoints(
-                empty_f,
-                empty_f,
-                empty_f,
-                empty_i,
-                np.zeros((0, 2), np.int64),
-                np.zeros((0, 2)),
-                (),
-            )
+                none[:, 0], none[:, 0], none[:, 0], none[:, 0].astype(np.int64),
+                none.astype(np.int64), none, (),
+            )  # fmt: skip
         xy = self._projection.to_xy(latlon[:, 0], latlon[:, 1])
         hits = self._segments.nearest(xy, self.max_snap_m)
         too_far = np.flatnonzero(hits.distance_m > self.max_snap_m)
         if too_far.size:
             i = int(too_far[0])
             raise OutsideMapError(
-                float(latlon[i, 0]), float(latlon[i, 1]), float(hits.distance_m[i]), self.max_snap_m
+                float(latlon[i, 0]),
+                float(latlon[i, 1]),
+                float(hits.distance_m[i]),
+                self.max_snap_m,
+                point_label(label, i, single, index_of),
             )
         seg = hits.segment
         t = hits.fraction
@@ -245,37 +169,31 @@ class RoadMap:
     def route(self, origin: PointLike, to: PointLike) -> Route:
         """The fastest route from ``origin`` to ``to``, with its points and street names."""
         start = self._as_snap(origin, "origin")
-        tree = self._search(to, np.inf)
-        points = ArcPoints(*_arc_rows([start]))
-        lengths = self._router.lengths(tree)
-        choice = self._router.choose(tree, points, lengths)
-        eta = float(choice.eta_s[0])
-        target = tree.target
         end = self._as_snap(to, "to")
-        names = self.network.names
-        column = int(choice.column[0])
-        first_arc = int(points.arc[0, column])
-        path: list[LatLon] = [(start.lat, start.lon)]
-        streets = [names[self.network.arc_name[first_arc]]]
-        if not choice.direct[0]:
-            node = int(self._router.arc_to[first_arc])
-            pred = tree.pred
-            while True:
-                path.append((float(self.network.lat[node]), float(self.network.lon[node])))
-                nxt = int(pred[node])
-                if nxt == self._router.source:
-                    break
-                streets.append(names[self.network.arc_name[self._arc_between(node, nxt)]])
-                node = nxt
-            last = [
-                a
-                for a in target.arc[0].tolist()
-                if a != NO_ARC and self._router.arc_from[a] == node
-            ]
-            streets.append(names[self.network.arc_name[last[0]]])
-        path.append((end.lat, end.lon))
-        deduped = [p for i, p in enumerate(path) if i == 0 or p != path[i - 1]]
-        return Route(eta, float(choice.distance_m[0]), deduped, distinct(streets))
+        tree = self._router.search(ArcPoints(*arc_rows([end])))
+        origins = ArcPoints(*arc_rows([start]))
+        choice = self._router.choose(tree, origins, self._router.lengths(tree))
+        net = self.network
+        first_arc = int(origins.arc[0, int(choice.column[0])])
+        join = int(choice.join[0])
+        points: list[LatLon] = [(start.lat, start.lon)]
+        arcs = [first_arc]
+        along_target = True  # the last stretch runs along the target's street
+        if join >= 0:
+            nodes = self._router.path(tree, join)
+            points += [(float(net.lat[v]), float(net.lon[v])) for v in nodes]
+            tails = np.asarray(nodes[:-1], dtype=np.int64)
+            heads = np.asarray(nodes[1:], dtype=np.int64)
+            arcs += self._router.arc_between(tails, heads).tolist()
+            if join == int(net.arc_from[first_arc]):  # left from the node it stood on
+                arcs.pop(0)
+            along_target = tree.entries[nodes[-1]][1] > 0
+        streets = [net.names[net.arc_name[a]] for a in arcs]
+        if along_target:
+            streets.append(end.street)
+        points.append((end.lat, end.lon))
+        drawn = [p for i, p in enumerate(points) if i == 0 or p != points[i - 1]]
+        return Route(float(choice.eta_s[0]), float(choice.distance_m[0]), drawn, distinct(streets))
 
     # ---- names ------------------------------------------------------------------
 
@@ -285,10 +203,7 @@ class RoadMap:
         Returns None when the map has no such street or the streets do not meet.
         Raises :class:`GeocodeError` for an empty or overlong text.
         """
-        if not isinstance(text, str) or not text.strip():
-            raise GeocodeError("address text is empty")
-        if len(text) > _MAX_QUERY_CHARS:
-            raise GeocodeError(f"address text is longer than {_MAX_QUERY_CHARS} characters")
+        check_query(text)
         return self._names().geocode(text)
 
     def reverse_geocode(self, lat: float, lon: float) -> str:
@@ -318,13 +233,12 @@ class RoadMap:
         self._seg_bwd = np.full(keys.size, NO_ARC, dtype=np.int64)
         self._seg_fwd[inverse[forward]] = arcs[forward]
         self._seg_bwd[inverse[~forward]] = arcs[~forward]
-        some_arc = np.where(self._seg_fwd != NO_ARC, self._seg_fwd, self._seg_bwd)
-        # a segment shown by name: prefer a named direction when the two differ
-        name_f = np.where(self._seg_fwd != NO_ARC, net.arc_name[np.maximum(self._seg_fwd, 0)], -1)
-        name_b = np.where(self._seg_bwd != NO_ARC, net.arc_name[np.maximum(self._seg_bwd, 0)], -1)
-        empty = net.names.index("") if "" in net.names else -2
-        self._seg_name = np.where((name_f >= 0) & (name_f != empty), name_f, net.arc_name[some_arc])
-        self._seg_name = np.where((self._seg_name == empty) & (name_b >= 0), name_b, self._seg_name)
+        # a segment's name: its forward arc's, unless that is blank and the other is not
+        blank = net.names.index("") if "" in net.names else -1
+        name_f = net.arc_name[np.maximum(self._seg_fwd, 0)]
+        name_b = net.arc_name[np.maximum(self._seg_bwd, 0)]
+        use_b = (self._seg_fwd == NO_ARC) | ((name_f == blank) & (self._seg_bwd != NO_ARC))
+        self._seg_name = np.where(use_b, name_b, name_f)
 
     def _names(self) -> Gazetteer:
         # built on first use: most scenario runs never geocode
@@ -334,33 +248,31 @@ class RoadMap:
 
     def _search(self, to: PointLike, limit_s: float) -> Tree:
         target = self._as_snap(to, "to")
-        return self._router.search(ArcPoints(*_arc_rows([target])), limit_s)
+        return self._router.search(ArcPoints(*arc_rows([target])), limit_s)
 
-    def _as_snap(self, point: PointLike, what: str) -> Snap:
+    def _as_snap(self, point: PointLike, label: str) -> Snap:
         if isinstance(point, Snap):
             return point
-        return self.snap_many([point], what=what)[0]
+        return self._snap(check_points([point], label, single=True), label, single=True)[0]
 
     def _as_arc_points(self, origins: OriginsLike) -> ArcPoints:
         if isinstance(origins, SnappedPoints):
             return ArcPoints(origins.arc, origins.fraction)
         if isinstance(origins, np.ndarray):
-            snapped = self.snap_many(origins, what="origins")
+            snapped = self._snap(check_points(origins, "origins"), "origins")
             return ArcPoints(snapped.arc, snapped.fraction)
         items: list[Snap | Sequence[float]] = list(origins)
         # a mix is allowed: Snap objects are used as they are, the rest snapped in bulk
         raw_at = [i for i, o in enumerate(items) if not isinstance(o, Snap)]
         raw: list[Sequence[float]] = [o for o in items if not isinstance(o, Snap)]
-        arc, fraction = _arc_rows([o if isinstance(o, Snap) else _NOWHERE for o in items])
+        arc, fraction = arc_rows([o if isinstance(o, Snap) else _NOWHERE for o in items])
         if raw:
-            snapped = self.snap_many(raw, what="origins")
+            # errors name the caller's index, not the index among the raw points
+            latlon = check_points(raw, "origins", index_of=raw_at)
+            snapped = self._snap(latlon, "origins", index_of=raw_at)
             arc[raw_at] = snapped.arc
             fraction[raw_at] = snapped.fraction
         return ArcPoints(arc, fraction)
-
-    def _arc_between(self, a: int, b: int) -> int:
-        keys = self._router._pair_key
-        return int(np.searchsorted(keys, a * (self.node_count + 2) + b))
 
     def _nearest_named_street(self, lat: float, lon: float) -> str:
         if self._named_segments is None:
@@ -378,38 +290,6 @@ class RoadMap:
         if hits.distance_m[0] > NAMED_STREET_RADIUS_M:
             return ""
         return self.network.names[int(self._seg_name[named[hits.segment[0]]])]
-
-
-def _arc_rows(snaps: Sequence[Snap]) -> tuple[IntArray, FloatArray]:
-    arc = np.full((len(snaps), 2), NO_ARC, dtype=np.int64)
-    fraction = np.zeros((len(snaps), 2), dtype=np.float64)
-    for i, snap in enumerate(snaps):
-        for j, position in enumerate(snap.arcs[:2]):
-            arc[i, j] = position.arc
-            fraction[i, j] = position.fraction
-    return arc, fraction
-
-
-def _check_points(points: Sequence[Sequence[float]] | FloatArray, what: str) -> FloatArray:
-    """``points`` as an ``(n, 2)`` float array of valid (lat, lon), or a clear error."""
-    try:
-        array = np.asarray(points, dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise CoordinateError(what, points, "expected (lat, lon) numbers") from exc
-    if array.size == 0:
-        return np.zeros((0, 2), dtype=np.float64)
-    if array.ndim != 2 or array.shape[1] != 2:
-        raise CoordinateError(what, points, "expected (lat, lon) pairs")
-    for column, field, limit in ((0, "lat", 90.0), (1, "lon", 180.0)):
-        values = array[:, column]
-        bad = np.flatnonzero(~np.isfinite(values) | (np.abs(values) > limit))
-        if bad.size:
-            i = int(bad[0])
-            name = field if array.shape[0] == 1 else f"{what}[{i}].{field}"
-            raise CoordinateError(
-                name, float(values[i]), f"must be a number in -{limit:g}..{limit:g}"
-            )
-    return array
 
 
 def demo_map_path() -> Path:

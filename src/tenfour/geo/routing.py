@@ -175,7 +175,9 @@ class Router:
         else:
             metres = np.full(eta.shape, np.nan)
         # straight ahead on the target's own arc, when the origin is behind the target
-        for ta, s in zip(tree.target.arc[0].tolist(), tree.target.fraction[0].tolist(), strict=True):
+        for ta, s in zip(
+            tree.target.arc[0].tolist(), tree.target.fraction[0].tolist(), strict=True
+        ):
             if ta == NO_ARC:
                 continue
             ahead = valid & (arc == ta) & (frac <= s)
@@ -188,7 +190,9 @@ class Router:
         rows = np.arange(arc.shape[0])
         best_eta = eta[rows, column]
         best_m = metres[rows, column]
-        if lengths is not None:
+        if lengths is None:
+            best_m = np.full(best_eta.shape, np.nan)
+        else:
             best_m = np.where(np.isinf(best_eta), np.inf, best_m)
         return Choice(best_eta, best_m, column, join[rows, column])
 
@@ -196,5 +200,7 @@ class Router:
         """Nodes from ``node`` along the tree to the node where the target is entered."""
         nodes = [node]
         while (nxt := int(tree.pred[nodes[-1]])) != self.source:
+            if nxt < 0:
+                raise ValueError(f"node {node} was not reached by the search")
             nodes.append(nxt)
         return nodes

@@ -21,6 +21,9 @@ IntArray = NDArray[np.int64]
 FloatArray = NDArray[np.float64]
 
 DEFAULT_SPACING_M = 20.0
+# A point this close to a segment's end is at that node (fraction exactly 0 or 1), so
+# routing lets it leave or be reached by every arc of the node.
+NODE_TOLERANCE_M = 0.01
 _FIRST_PASS_K = 8
 
 
@@ -95,6 +98,9 @@ class SegmentIndex:
         best = order[first]  # one per row, rows in ascending order
         seg = segs_all[best]
         frac = t_all[best]
+        length = np.hypot(self._delta[seg, 0], self._delta[seg, 1])
+        frac = np.where(frac * length <= NODE_TOLERANCE_M, 0.0, frac)
+        frac = np.where((1.0 - frac) * length <= NODE_TOLERANCE_M, 1.0, frac)
         xy = self._start[seg] + frac[:, None] * self._delta[seg]
         return SegmentHits(seg, frac, xy, dist_all[best])
 

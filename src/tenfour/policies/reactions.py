@@ -43,7 +43,7 @@ def on_incident_created(
     d = event.data
     if d.get("unit") or d["source"] == "emergency":
         return []  # an officer is already there, or the MAYDAY plan answers it
-    need = config.type_needs.get(d["type"], "police")
+    need = config.type_needs.get(d["incident_type"], "police")
     ranked = recommend(
         state,
         location=d["location"],

@@ -20,5 +20,7 @@ def timeline_lines(result: ScenarioResult) -> list[str]:
             continue  # the roster set-up: many lines, no story
         offset = (datetime.fromisoformat(event.at) - start).total_seconds()
         m, s = divmod(int(offset), 60)
-        lines.append(f"{m:3d}:{s:02d}  {event.by:<12} {event.type:<22} {describe(event.type, event.data)}")
+        lines.append(
+            f"{m:3d}:{s:02d}  {event.by:<12} {event.type:<22} {describe(event.type, event.data)}"
+        )
     return lines

@@ -8,21 +8,17 @@ import random
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
 
 from tenfour.bootstrap import build_service
 from tenfour.clock import SimClock
 from tenfour.domain.commands import parse_command
 from tenfour.domain.errors import CommandRejected
-from tenfour.domain.values import Actor
 from tenfour.journal import EventStore, SqliteEventStore, StoredEvent
-from tenfour.policies import PolicyConfig
-from tenfour.service import Service
+from tenfour.policies import DriveTimeOracle, PolicyConfig
 from tenfour.sim.expect import Verdict, judge
 from tenfour.sim.labels import Labels
+from tenfour.sim.roster import RosterError, apply_roster
 from tenfour.sim.scenario_file import Scenario, ScenarioError, Step
-
-SETUP = Actor("admin", "scenario")
 
 
 @dataclass
@@ -70,81 +66,11 @@ def _clock(offset: timedelta) -> str:
     return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
 
 
-def _setup(service: Service, scenario: Scenario, labels: Labels) -> None:
-    """The roster at 0:00, entered through the door like everything else."""
-
-    def do(name: str, payload: dict[str, Any], line: int, actor: Actor = SETUP) -> None:
-        try:
-            service.handle(parse_command(name, payload, actor))
-        except CommandRejected as error:
-            raise ScenarioError(scenario.path, line, f"set-up {name} rejected: {error}") from None
-
-    def line(item: Any) -> int:
-        return int(getattr(item, "line", 0))
-
-    for a in scenario.agencies:
-        do(
-            "agency.register",
-            {"id": a["id"], "kind": a["kind"], "name": a.get("name", a["id"])},
-            line(a),
-        )
-    for f in scenario.facilities:
-        payload = {
-            "id": f["id"],
-            "kind": f["kind"],
-            "name": f.get("name", f["id"]),
-            "location": f["at"],
-        }
-        do("facility.register", payload, line(f))
-    for m in scenario.members:
-        payload = {k: m[k] for k in ("id", "agency", "rank", "radio") if k in m}
-        do("member.register", {"name": m.get("name", m["id"]), **payload}, line(m))
-    for u in scenario.units:
-        register: dict[str, Any] = {"id": u["id"], "agency": u["agency"], "kind": u["kind"]}
-        if "at" in u:
-            register["home"] = u["at"]
-        do("unit.register", register, line(u))
-        status = u.get("status", "available")
-        if status == "offduty":
-            continue
-        shift = {"unit": u["id"], "members": list(u.get("members") or [])}
-        if u.get("vehicle"):
-            shift["vehicle"] = u["vehicle"]
-        do("shift.start", shift, line(u))
-        if status in ("outofservice", "busy"):
-            do("unit.status", {"unit": u["id"], "status": status}, line(u))
-        elif status != "available":
-            raise ScenarioError(
-                scenario.path,
-                line(u),
-                f"a unit can start as available, busy, outofservice or offduty, not {status}"
-                " (put it on an incident under incidents:)",
-            )
-    for i in scenario.incidents:
-        payload = {"type": i["type"], "priority": i["priority"], "location": i["at"]}
-        if i.get("text"):
-            payload["text"] = i["text"]
-        try:
-            handled = service.handle(parse_command("incident.create", payload, SETUP))
-        except CommandRejected as error:
-            raise ScenarioError(scenario.path, line(i), f"incident rejected: {error}") from None
-        labels.record(i["name"], handled.events)
-        incident = labels.resolve(f"@{i['name']}", "incident")
-        units = list(i.get("units") or [])
-        if units:
-            do("unit.dispatch", {"incident": incident, "units": units, "mode": "routine"}, line(i))
-            for unit in units:
-                status = i.get("unit_status", "onscene")
-                if status != "dispatched":
-                    do(
-                        "unit.status",
-                        {"unit": unit, "status": status, "incident": incident},
-                        line(i),
-                    )
-
-
 def run_scenario(
-    scenario: Scenario, out_dir: Path | None = None, store: EventStore | None = None
+    scenario: Scenario,
+    out_dir: Path | None = None,
+    store: EventStore | None = None,
+    oracle: DriveTimeOracle | None = None,
 ) -> ScenarioResult:
     """Play ``scenario``; write ``journal.jsonl`` (and ``journal.db``) into ``out_dir``."""
     base = Path(scenario.path).parent
@@ -170,7 +96,10 @@ def run_scenario(
         store=store, clock=clock, map_name=map_name, config=config, tokens=tokens
     )
     labels = Labels()
-    _setup(service, scenario, labels)
+    try:
+        apply_roster(service, scenario, labels)
+    except RosterError as error:
+        raise ScenarioError(scenario.path, error.line, str(error)) from None
 
     outcomes: list[StepOutcome] = []
     for step in scenario.steps:

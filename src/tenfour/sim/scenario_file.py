@@ -135,7 +135,10 @@ _KEYS = {
     "incidents": ({"name", "type", "priority", "at"}, {"units", "unit_status", "text"}),
 }
 _STEP = ({"at", "as", "do"}, {"name", "with", "reject"})
-_EXPECT: tuple[set[str], set[str]] = (set(), {"event", "no_event", "match", "after", "within", "not_before"})
+_EXPECT: tuple[set[str], set[str]] = (
+    set(),
+    {"event", "no_event", "match", "after", "within", "not_before"},
+)
 
 
 def _check_keys(path: str, item: Any, required: set[str], optional: set[str], what: str) -> None:

@@ -24,7 +24,7 @@ def describe(type_: str, d: Mapping[str, Any]) -> str:
     """One line a dispatcher can read at a glance."""
     match type_:
         case "incident.created":
-            return f"{d['type']} P{d['priority']} created from {d['source']}"
+            return f"{d['incident_type']} P{d['priority']} created from {d['source']}"
         case "unit.dispatched":
             return f"{d['unit']} dispatched ({d['mode']})"
         case "unit.status_changed":

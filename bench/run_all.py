@@ -1,0 +1,19 @@
+"""Run every benchmark in turn (``make bench``); each prints its own markdown table."""
+
+from __future__ import annotations
+
+import runpy
+import sys
+
+BENCHES = ["bench.bench_scenario", "bench.bench_geo", "bench.bench_journal"]
+
+
+def main() -> None:
+    for name in BENCHES:
+        print(f"\n# {name}\n", flush=True)
+        sys.argv = [name]
+        runpy.run_module(name, run_name="__main__")
+
+
+if __name__ == "__main__":
+    main()

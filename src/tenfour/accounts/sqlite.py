@@ -1,0 +1,98 @@
+"""The SQLite account store: in the journal's file, WAL mode, fsync'd on every commit.
+
+One connection per store, shared by threads under a lock. The journal owns the
+file's `PRAGMA user_version`, so the accounts keep their schema version in their
+own table. Several processes may open the file: `BEGIN IMMEDIATE` takes SQLite's
+write lock at the start of every write, and the busy timeout makes a second
+writer wait instead of failing.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from tenfour.accounts.model import AccountStoreError
+from tenfour.accounts.passwords import Passwords
+from tenfour.accounts.sql import Cursor, SqlAccountStore
+
+
+@contextmanager
+def _translated() -> Iterator[None]:
+    try:
+        yield
+    except sqlite3.Error as exc:
+        raise AccountStoreError(f"SQLite accounts: {exc}") from exc
+
+
+class SqliteAccountStore(SqlAccountStore):
+    """An `AccountStore` in one SQLite file (or ":memory:" for tests)."""
+
+    def __init__(
+        self, path: str | Path, *, passwords: Passwords, busy_timeout_s: float = 30.0
+    ) -> None:
+        super().__init__(passwords)
+        self.path = str(path)
+        with _translated():
+            self._conn = sqlite3.connect(
+                self.path,
+                timeout=busy_timeout_s,
+                isolation_level=None,  # transactions are begun explicitly, see _writing
+                check_same_thread=False,  # threads share the connection under self._lock
+            )
+        try:
+            with _translated():
+                self._configure()
+            self._migrate(f"SQLite database {self.path}")
+        except BaseException:
+            self._conn.close()
+            raise
+
+    def _configure(self) -> None:
+        mode = self._conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
+        # Same rules as the journal's file (it may be the same file): WAL so readers
+        # never block writers, FULL so a commit is on disk when the call returns.
+        if mode != "wal" and self.path not in (":memory:", ""):
+            raise AccountStoreError(f"SQLite accounts {self.path}: cannot use WAL (mode {mode})")
+        self._conn.execute("PRAGMA synchronous=FULL")
+        # Per connection and off by default: without it ON DELETE CASCADE is ignored.
+        self._conn.execute("PRAGMA foreign_keys=ON")
+
+    def _before_migration(self, cur: Cursor) -> None:
+        """Nothing to do: BEGIN IMMEDIATE already made this the only writer."""
+
+    def _table_exists(self, cur: Cursor, name: str) -> bool:
+        cur.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,))
+        return cur.fetchone() is not None
+
+    @contextmanager
+    def _reading(self) -> Iterator[Cursor]:
+        with self._lock, _translated():
+            self._check_open()
+            cur = self._conn.cursor()
+            try:
+                yield cur
+            finally:
+                cur.close()
+
+    @contextmanager
+    def _writing(self) -> Iterator[Cursor]:
+        with self._lock, _translated():
+            self._check_open()
+            # IMMEDIATE takes the write lock now, before the row to change is read.
+            self._conn.execute("BEGIN IMMEDIATE")
+            cur = self._conn.cursor()
+            try:
+                yield cur
+                self._conn.commit()
+            except BaseException:
+                if self._conn.in_transaction:
+                    self._conn.rollback()
+                raise
+            finally:
+                cur.close()
+
+    def _close_connection(self) -> None:
+        self._conn.close()

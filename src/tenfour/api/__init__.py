@@ -1,0 +1,1 @@
+"""HTTP and WebSocket API (FastAPI): commands, queries, accounts, tips, live feed."""

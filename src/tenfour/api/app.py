@@ -1,0 +1,138 @@
+"""The FastAPI application: ``create_app(settings)`` wires journal, accounts, service,
+live hub and routes; the lifespan opens and closes them."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import yaml
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from tenfour import __version__
+from tenfour.accounts import (
+    AccountError,
+    AccountStore,
+    Passwords,
+    generate_password,
+    open_accounts,
+)
+from tenfour.api import auth, commands, live, queries, tips
+from tenfour.api.context import Runtime
+from tenfour.api.errors import on_http_error, on_rejected, on_validation_error
+from tenfour.api.ratelimit import RateLimiter
+from tenfour.api.settings import Settings
+from tenfour.bootstrap import build_service
+from tenfour.clock import RealClock
+from tenfour.domain.errors import CommandRejected
+from tenfour.journal import open_store
+from tenfour.service import Service
+from tenfour.sim.roster import apply_roster
+
+log = logging.getLogger(__name__)
+DEMO_CITY = Path(__file__).resolve().parent.parent / "data" / "demo-city.yaml"
+
+
+class _DemoRoster:
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.agencies = data.get("agencies") or []
+        self.facilities = data.get("facilities") or []
+        self.members = data.get("members") or []
+        self.units = data.get("units") or []
+        self.incidents = data.get("incidents") or []
+        self.accounts = data.get("accounts") or []
+
+
+def load_demo(service: Service, accounts: AccountStore) -> dict[str, str]:
+    """Fill an empty center with the demo city; return new accounts' one-time passwords."""
+    demo = _DemoRoster(yaml.safe_load(DEMO_CITY.read_text(encoding="utf-8")))
+    if service.store.head() == 0:
+        apply_roster(service, demo)
+    passwords: dict[str, str] = {}
+    if not accounts.list():
+        now = service.clock.now()
+        for item in demo.accounts:
+            password = generate_password()
+            accounts.create(
+                item["username"], item["role"], password, member=item.get("member"), now=now
+            )
+            passwords[item["username"]] = password
+    return passwords
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or Settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        store = open_store(settings.database)
+        accounts = open_accounts(
+            settings.database, passwords=Passwords.fast() if settings.fast_hashing else None
+        )
+        clock = settings.clock or RealClock()
+        service = build_service(store=store, clock=clock, map_name=settings.map)
+        hub = live.LiveHub(service, settings.feed_buffer, settings.client_queue)
+        app.state.runtime = Runtime(
+            settings=settings,
+            service=service,
+            accounts=accounts,
+            tips_limit=RateLimiter(settings.tips_per_window, settings.tip_window),
+            hub=hub,
+        )
+        app.state.demo_passwords = load_demo(service, accounts) if settings.demo else {}
+        if settings.announce:
+            _announce(app.state.demo_passwords)
+        try:
+            yield
+        finally:
+            if isinstance(clock, RealClock):
+                clock.stop()
+            accounts.close()
+            store.close()
+
+    app = FastAPI(
+        title="Ten-Four CAD",
+        version=__version__,
+        description="Computer-aided dispatch: commands in the DOMAIN.md vocabulary, "
+        "queries of the board and journal, and a live event feed.",
+        lifespan=lifespan,
+    )
+    app.add_exception_handler(RequestValidationError, on_validation_error)
+    app.add_exception_handler(StarletteHTTPException, on_http_error)
+    app.add_exception_handler(CommandRejected, on_rejected)
+    app.add_exception_handler(AccountError, _on_account_error)
+    for module in (auth, commands, queries, tips, live):
+        app.include_router(module.router)
+
+    @app.get("/api/health", tags=["queries"])
+    def health() -> dict[str, Any]:
+        rt: Runtime = app.state.runtime
+        return {"ok": True, "position": rt.service.state.seq, "version": __version__}
+
+    return app
+
+
+def _announce(passwords: dict[str, str]) -> None:
+    if passwords:
+        print("Demo accounts (one-time passwords, shown only now):", flush=True)
+        for username, password in passwords.items():
+            print(f"  {username:<12} {password}", flush=True)
+    else:
+        print(
+            "Log in with an existing account, or add one: tenfour user add NAME --role ROLE",
+            flush=True,
+        )
+
+
+async def _on_account_error(request: Any, exc: Exception) -> JSONResponse:
+    from tenfour.api.errors import error_response
+    from tenfour.domain.errors import Problem
+
+    field = getattr(exc, "field", "body")
+    return error_response(422, "invalid", str(exc), [Problem(str(field), str(exc))])

@@ -1,0 +1,56 @@
+"""The running server's parts, shared by every route: service, accounts, live hub."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from fastapi import Request, WebSocket
+
+from tenfour.accounts import AccountStore
+from tenfour.api.ratelimit import RateLimiter
+from tenfour.api.settings import Settings
+from tenfour.domain.commands import parse_command
+from tenfour.domain.errors import CommandRejected
+from tenfour.domain.values import SYSTEM
+from tenfour.service import Service
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    service: Service
+    accounts: AccountStore
+    tips_limit: RateLimiter
+    hub: object  # tenfour.api.live.LiveHub; typed loosely to avoid an import cycle
+
+    def now(self) -> datetime:
+        return self.service.clock.now()
+
+    def audit(
+        self, action: str, user: str, outcome: str, source: str | None, detail: str | None
+    ) -> None:
+        """Journal an access event. Auditing must never fail a login silently: a
+        rejected audit command is a bug, logged loudly."""
+        payload = {"action": action, "user": user[:200] or "?", "outcome": outcome[:200] or "?"}
+        if source:
+            payload["source"] = source[:200]
+        if detail:
+            payload["detail"] = detail[:2000]
+        try:
+            self.service.handle(parse_command("audit.record", payload, SYSTEM))
+        except CommandRejected:
+            log.exception("audit event rejected")
+
+
+def runtime(request: Request) -> Runtime:
+    rt: Runtime = request.app.state.runtime
+    return rt
+
+
+def ws_runtime(websocket: WebSocket) -> Runtime:
+    rt: Runtime = websocket.app.state.runtime
+    return rt

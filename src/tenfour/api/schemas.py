@@ -1,0 +1,97 @@
+"""Request and response models of the HTTP API, built from the domain's own models.
+
+The command request is a discriminated union on ``do``: each command's payload is its
+own schema in the OpenAPI document, generated from ``domain.commands.COMMANDS``.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, create_model
+
+from tenfour.domain.commands import COMMANDS, Payload
+from tenfour.domain.rules import PERMISSIONS
+from tenfour.domain.values import Location
+
+#: Commands people may send over HTTP (system-only ones are the policies' own).
+PUBLIC_COMMANDS = {
+    name: model for name, model in COMMANDS.items() if PERMISSIONS[name] != ("system",)
+}
+
+
+def _request_model(name: str, payload: type[Payload]) -> type[BaseModel]:
+    model_name = (
+        "".join(part.capitalize() for part in name.replace("_", ".").split(".")) + "Request"
+    )
+    return create_model(
+        model_name,
+        __config__=ConfigDict(extra="forbid", populate_by_name=True),
+        do=(Literal[name], Field(description=f"the command: {name}")),  # type: ignore[arg-type]
+        with_=(payload, Field(alias="with", description="the command's fields")),
+        idempotency_key=(
+            str | None,
+            Field(
+                default=None,
+                min_length=1,
+                max_length=200,
+                description="retrying with the same key never yields events twice",
+            ),
+        ),
+    )
+
+
+_REQUESTS = tuple(_request_model(name, model) for name, model in PUBLIC_COMMANDS.items())
+CommandRequest = Annotated[Union[_REQUESTS], Field(discriminator="do")]  # type: ignore[valid-type]  # noqa: UP007
+
+
+class EventOut(BaseModel):
+    """A journaled event: envelope plus its fields at top level."""
+
+    model_config = ConfigDict(extra="allow")
+    seq: int
+    type: str
+    at: str
+    by: str
+    stream: str
+    version: int
+
+
+class CommandResult(BaseModel):
+    events: list[EventOut]
+    duplicate: bool = Field(description="true when this answers a retry of an earlier request")
+
+
+class LoginRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=1000)
+
+
+class Me(BaseModel):
+    username: str
+    role: str
+    member: str | None
+    token: str | None = Field(default=None, description="bearer token, on login only")
+
+
+class TipRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: str = Field(min_length=1, max_length=5000)
+    location: Location | None = Field(default=None, description="{lat, lon} and/or {address}")
+    contact: str | None = Field(default=None, min_length=1, max_length=300)
+
+
+class TipReceipt(BaseModel):
+    tracking_code: str
+    status: Literal["received", "promoted", "dismissed"]
+
+
+class TipStatus(BaseModel):
+    status: Literal["received", "promoted", "dismissed"]
+
+
+class JournalPage(BaseModel):
+    events: list[EventOut]
+    head: int = Field(description="the last seq in the journal")
+    next_after: int = Field(description="pass as ?after= to read on")

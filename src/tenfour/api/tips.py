@@ -1,0 +1,43 @@
+"""The public tip line: no account, rate-limited, and nothing kept that identifies
+an anonymous tipster (no address, no header); a tracking code to follow it up."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Path, Request
+
+from tenfour.api.auth import source_of
+from tenfour.api.context import Runtime, runtime
+from tenfour.api.errors import ERROR_RESPONSES
+from tenfour.api.schemas import TipReceipt, TipRequest, TipStatus
+from tenfour.domain.commands import parse_command
+from tenfour.domain.values import Actor
+
+router = APIRouter(prefix="/api/tips", tags=["public"], responses=ERROR_RESPONSES)
+PUBLIC = Actor("public", "public")
+
+
+@router.post("", response_model=TipReceipt, status_code=201)
+def submit_tip(body: TipRequest, request: Request, rt: Annotated[Runtime, Depends(runtime)]) -> Any:
+    """Submit a tip. Keep the tracking code: it is the only way to follow the tip up."""
+    # The address is used only for the moment's rate limit, as a salted hash in memory.
+    if not rt.tips_limit.allow(source_of(request), rt.now()):
+        raise HTTPException(429, "too many tips from here; please wait a few minutes or call 911")
+    payload = body.model_dump(exclude_none=True)
+    handled = rt.service.handle(parse_command("tip.submit", payload, PUBLIC))
+    code = handled.events[0].data["tracking_code"]
+    return {"tracking_code": code, "status": "received"}
+
+
+@router.get("/{code}", response_model=TipStatus)
+def tip_status(
+    code: Annotated[str, Path(min_length=4, max_length=40)],
+    rt: Annotated[Runtime, Depends(runtime)],
+) -> Any:
+    """What became of a tip: received, promoted (to an incident) or dismissed. Nothing else."""
+    with rt.service.locked():
+        tip_id = rt.service.state.tips_by_code.get(code.upper())
+        if tip_id is None:
+            raise HTTPException(404, "no tip with that tracking code")
+        return {"status": rt.service.state.tips[tip_id].status}

@@ -1,0 +1,1 @@
+"""The account store contract suite and backend-specific tests."""

@@ -1,0 +1,183 @@
+"""The live feed: snapshot + events == a fresh snapshot, for every event type;
+resume from a position; resync when the position is too old; heartbeats."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from starlette.websockets import WebSocketDisconnect
+
+from tenfour.domain.events import EVENTS
+from tenfour.domain.snapshot import state_from_json, state_to_json
+from tenfour.domain.state import evolve
+from tenfour.journal.model import ENVELOPE_FIELDS
+
+from .conftest import Server
+
+HERE = {"lat": 37.7925893, "lon": -122.3958821}
+FAR = {"lat": 37.8052, "lon": -122.4330}
+
+
+@dataclass(frozen=True)
+class Received:
+    """An event as a live client gets it, rebuilt for ``evolve``."""
+
+    seq: int
+    type: str
+    stream: str
+    version: int
+    at: str
+    by: str
+    data: dict[str, Any]
+
+    @classmethod
+    def of(cls, row: dict[str, Any]) -> Received:
+        data = {k: v for k, v in row.items() if k not in ENVELOPE_FIELDS}
+        return cls(
+            row["seq"], row["type"], row["stream"], row["version"], row["at"], row["by"], data
+        )
+
+
+def every_event_type(server: Server) -> None:
+    """A day's work that journals every event type there is."""
+    desk = server.account("claw", "dispatcher")
+    judy = server.account("judy", "officer", member="hopps")
+    nick = server.account("nick", "officer", member="wilde")
+    boss = server.account("chief", "supervisor", member="bogo")
+    medic = server.account("medic", "officer", member="medic1")
+    admin = server.account("root", "admin")
+    server.client.post("/api/login", json={"username": "claw", "password": "wrong"})
+
+    def ok(token: str, do: str, with_: dict[str, Any]) -> list[dict[str, Any]]:
+        answer = server.command(token, do, with_)
+        assert answer.status_code == 200, (do, answer.text)
+        events: list[dict[str, Any]] = answer.json()["events"]
+        return events
+
+    ok(admin, "agency.register", {"id": "ZTA", "kind": "police", "name": "Transit"})
+    ok(admin, "facility.register", {"id": "JAIL", "kind": "jail", "name": "Jail", "location": FAR})
+    ok(admin, "member.register", {"id": "rookie", "name": "Rookie", "agency": "ZTA"})
+    ok(admin, "unit.register", {"id": "ZTA-1", "agency": "ZTA", "kind": "patrol"})
+    ok(desk, "shift.start", {"unit": "ZTA-1", "members": ["rookie"], "location": FAR})
+    ok(desk, "shift.end", {"unit": "ZTA-1"})
+    server.client.post("/api/tips", json={"text": "one"})
+    server.client.post("/api/tips", json={"text": "two", "location": HERE})
+    tips = server.journal("tip.received")
+    ok(desk, "tip.dismiss", {"tip": tips[0]["tip"]})
+    incident = ok(desk, "tip.promote", {"tip": tips[1]["tip"], "type": "DRUGS", "priority": 2})[0][
+        "incident"
+    ]
+    ok(desk, "call.create", {"text": "again", "type": "DRUGS", "priority": 2, "location": HERE})
+    ok(desk, "incident.unlink", {"incident": incident, "call": "C-000001"})
+    ok(desk, "incident.update", {"incident": incident, "priority": 3})
+    ok(desk, "incident.note", {"incident": incident, "text": "note"})
+    ok(desk, "unit.dispatch", {"incident": incident, "units": ["ZPD-7", "M-51"]})
+    ok(judy, "unit.status", {"unit": "ZPD-7", "status": "onscene", "incident": incident})
+    ok(judy, "unit.locate", {"unit": "ZPD-7", "lat": 37.7926, "lon": -122.3959})
+    ok(nick, "member.locate", {"member": "wilde", "lat": 37.7926, "lon": -122.3959})
+    ok(judy, "member.status", {"member": "hopps", "status": "pursuit"})
+    ok(judy, "member.checkin", {"member": "hopps"})
+    ok(judy, "backup.request", {"incident": incident, "member": "hopps", "urgency": "urgent"})
+    subject = ok(
+        desk, "subject.add", {"incident": incident, "role": "suspect", "description": "fox"}
+    )
+    bolo = ok(desk, "bolo.issue", {"subject": subject[0]["subject"], "area": "downtown"})[0]["bolo"]
+    ok(desk, "bolo.cancel", {"bolo": bolo})
+    ok(
+        judy,
+        "arrest.record",
+        {"incident": incident, "subject": {"id": subject[0]["subject"]}, "charges": ["x"]},
+    )
+    ok(medic, "unit.status", {"unit": "M-51", "status": "onscene", "incident": incident})
+    ok(
+        medic,
+        "transport.start",
+        {"unit": "M-51", "patient": {"member": "hopps"}, "destination": "ZGH"},
+    )
+    ok(medic, "transport.arrive", {"unit": "M-51"})
+    emergency = ok(nick, "emergency.declare", {"member": "hopps", "text": "down"})[0]["emergency"]
+    alert = server.journal("alert.raised")[-1]["alert"]
+    ok(desk, "alert.acknowledge", {"alert": alert})
+    ok(boss, "emergency.clear", {"emergency": emergency})
+    server.advance(minutes=15)  # timers fire: overdue checks, unacknowledged dispatches
+    ok(desk, "incident.close", {"incident": incident, "disposition": "ARREST"})
+    server.client.post("/api/logout", headers={"Authorization": f"Bearer {boss}"})
+    for _ in range(5):
+        server.client.post("/api/login", json={"username": "medic", "password": "wrong"})
+    ok(admin, "incident.create", {"type": "X", "priority": 1, "location": HERE})
+    server.command(judy, "incident.close", {"incident": incident, "disposition": "X"})  # denied
+
+
+def receive_until(ws: Any, position: int) -> list[dict[str, Any]]:
+    rows = []
+    while True:
+        message = json.loads(ws.receive_text())
+        if message["type"] == "event":
+            rows.append(message["event"])
+            if message["event"]["seq"] >= position:
+                return rows
+
+
+def test_snapshot_plus_events_equals_a_fresh_snapshot_for_every_event_type(server: Server) -> None:
+    watcher = server.account("watch", "supervisor")
+    headers = {"Authorization": f"Bearer {watcher}"}
+    with server.client.websocket_connect("/api/live", headers=headers) as ws:
+        first = json.loads(ws.receive_text())
+        assert first["type"] == "snapshot"
+        every_event_type(server)
+        head = server.rt.service.store.head()
+        rows = receive_until(ws, head)
+    assert [r["seq"] for r in rows] == list(range(first["position"] + 1, head + 1))
+    seen = {r["type"] for r in rows} | {e["type"] for e in server.journal()}
+    assert seen >= set(EVENTS), f"not exercised: {sorted(set(EVENTS) - seen)}"
+
+    state = state_from_json(first["state"])
+    for row in rows:
+        evolve(state, Received.of(json.loads(json.dumps(row))))
+    fresh = server.get(watcher, "/api/snapshot").json()
+    assert fresh["position"] == head
+    assert state_to_json(state) == fresh["state"]
+
+
+def test_resume_after_a_position_sends_only_what_followed(server: Server) -> None:
+    token = server.account("claw", "dispatcher")
+    headers = {"Authorization": f"Bearer {token}"}
+    position = server.rt.service.store.head()
+    server.command(token, "incident.create", {"type": "X", "priority": 3, "location": HERE})
+    with server.client.websocket_connect(f"/api/live?after={position}", headers=headers) as ws:
+        message = json.loads(ws.receive_text())
+        assert message["type"] == "event" and message["event"]["seq"] == position + 1
+
+
+def test_a_position_too_old_or_ahead_gets_resync_and_a_snapshot(server: Server) -> None:
+    token = server.account("claw", "dispatcher")
+    headers = {"Authorization": f"Bearer {token}"}
+    server.rt.hub.buffer = 3  # type: ignore[attr-defined]
+    for query in ("after=0", "after=999999"):
+        with server.client.websocket_connect(f"/api/live?{query}", headers=headers) as ws:
+            assert json.loads(ws.receive_text())["type"] == "resync"
+            snapshot = json.loads(ws.receive_text())
+            assert snapshot["type"] == "snapshot"
+            assert snapshot["position"] == server.rt.service.store.head()
+
+
+def test_heartbeats_tell_the_position(server: Server) -> None:
+    token = server.account("claw", "dispatcher")
+    with server.client.websocket_connect(
+        "/api/live", headers={"Authorization": f"Bearer {token}"}
+    ) as ws:
+        ws.receive_text()  # snapshot
+        beat = json.loads(ws.receive_text())
+        assert beat["type"] == "heartbeat" and beat["position"] == server.rt.service.store.head()
+
+
+def test_the_feed_needs_a_session(server: Server) -> None:
+    with (
+        pytest.raises(WebSocketDisconnect) as closed,
+        server.client.websocket_connect("/api/live") as ws,
+    ):
+        ws.receive_text()
+    assert closed.value.code == 4401
