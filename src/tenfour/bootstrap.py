@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from tenfour.clock import Clock
-from tenfour.geo import GeoError, RoadMap, load_map
+from tenfour.geo import GeoError, OutsideMapError, RoadMap, load_map
 from tenfour.journal import EventStore
 from tenfour.policies import DriveTimeOracle, PolicyConfig
 from tenfour.service import Service, new_tracking_code
@@ -21,8 +22,30 @@ class MapOracle:
     def rank(
         self, to: tuple[float, float], origins: Sequence[tuple[float, float]]
     ) -> tuple[Sequence[float], Sequence[float]]:
-        times = self.roads.drive_times(to, list(origins))
-        return times.eta_s.tolist(), times.distance_m.tolist()
+        """ETAs by road; ``inf`` for a unit off the map, all ``inf`` for a target off it
+        (a recommendation then says no unit can be ranked, rather than failing)."""
+        try:
+            self.roads.snap(*to)
+        except OutsideMapError:
+            unreachable = [math.inf] * len(origins)
+            return unreachable, unreachable
+        on_map = [i for i, o in enumerate(origins) if self._on_map(o)]
+        etas = [math.inf] * len(origins)
+        dists = [math.inf] * len(origins)
+        if on_map:
+            times = self.roads.drive_times(to, [origins[i] for i in on_map])
+            for i, eta, dist in zip(
+                on_map, times.eta_s.tolist(), times.distance_m.tolist(), strict=True
+            ):
+                etas[i], dists[i] = eta, dist
+        return etas, dists
+
+    def _on_map(self, point: tuple[float, float]) -> bool:
+        try:
+            self.roads.snap(*point)
+        except OutsideMapError:
+            return False
+        return True
 
 
 class MapGeocoder:

@@ -21,7 +21,13 @@ from tenfour.clock import Clock, Timer, iso
 from tenfour.domain import Command, CommandRejected, Context, State, decide, evolve
 from tenfour.domain.commands import parse_command
 from tenfour.domain.values import SYSTEM, Location
-from tenfour.journal import ConcurrencyError, EventStore, NewEvent, StoredEvent
+from tenfour.journal import (
+    ConcurrencyError,
+    EventStore,
+    InvalidEventError,
+    NewEvent,
+    StoredEvent,
+)
 from tenfour.policies import PolicyConfig, Watches, react
 from tenfour.policies.recommend import DriveTimeOracle
 from tenfour.views import Timelines
@@ -143,6 +149,13 @@ class Service:
                 result = self.store.append(
                     new, expected=expected, idempotency_key=command.idempotency_key
                 )
+            except InvalidEventError as error:
+                # The domain's checks should have caught it; never let it become a 500.
+                where, _, why = str(error).partition(": ")
+                field_ = (
+                    "with." + where.removeprefix("data.") if where.startswith("data") else "with"
+                )
+                raise CommandRejected.one(field_, why or str(error)) from None
             except ConcurrencyError:
                 # Another node wrote first: learn what it wrote (at the top of the
                 # loop) and decide again.
@@ -171,7 +184,14 @@ class Service:
         queue = list(events)
         while queue:
             event = queue.pop(0)
-            for command in react(self.state, event, self.config, self.oracle):
+            try:
+                commands = react(self.state, event, self.config, self.oracle)
+            except Exception as error:
+                # The events are committed whatever a policy does; a policy that
+                # breaks must be seen by a person, not turn into a failed request.
+                log.exception("policy failed on %s (seq %s)", event.type, event.seq)
+                commands = [self._policy_failed(event, error)]
+            for command in commands:
                 queue.extend(self._system(command))
 
     def _system(self, command: Command) -> tuple[StoredEvent, ...]:
@@ -184,6 +204,21 @@ class Service:
             log.warning(message)
             self.policy_failures.append(message)
             return ()
+
+    def _policy_failed(self, event: StoredEvent, error: Exception) -> Command:
+        message = (
+            f"policy failed on {event.type} (seq {event.seq}): {type(error).__name__}: {error}"
+        )
+        self.policy_failures.append(message)
+        payload: dict[str, Any] = {
+            "kind": "policy_failed",
+            "severity": "high",
+            "text": message[:5000],
+        }
+        incident = event.data.get("incident")
+        if isinstance(incident, str) and incident in self.state.incidents:
+            payload["incident"] = incident
+        return parse_command("alert.raise", payload, SYSTEM)
 
     # --- timers -------------------------------------------------------------------------
     def _reschedule(self) -> None:
@@ -227,9 +262,11 @@ class Service:
         try:
             found = self.geocoder.geocode(location.address)
         except ValueError as error:
-            raise CommandRejected.one(f"{field_}.address", str(error)) from None
+            raise CommandRejected.one(f"{field_}.address", str(error), "not_found") from None
         if found is None:
             raise CommandRejected.one(
-                f"{field_}.address", f"no street or intersection {location.address!r} on the map"
+                f"{field_}.address",
+                f"no street or intersection {location.address!r} on the map",
+                "not_found",
             )
         return Location(lat=found.lat, lon=found.lon, address=location.address)

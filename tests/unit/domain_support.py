@@ -311,6 +311,16 @@ def new_incident(
     return str(only(events, "incident.created")["incident"])
 
 
+#: The unit.status steps from ``dispatched`` to each status of a unit on an incident.
+_PATHS: dict[str, list[str]] = {
+    "dispatched": [],
+    "enroute": ["enroute"],
+    "onscene": ["onscene"],
+    "pursuit": ["enroute", "pursuit"],
+    "transporting": ["onscene", "transporting"],
+}
+
+
 def put_on(
     state: State,
     unit: str,
@@ -322,14 +332,7 @@ def put_on(
 ) -> None:
     """Dispatch ``unit`` to ``incident`` and bring it to ``status`` through real commands."""
     run(state, "unit.dispatch", {"incident": incident, "units": [unit]}, now=now, log=log)
-    path = {
-        "dispatched": [],
-        "enroute": ["enroute"],
-        "onscene": ["onscene"],
-        "pursuit": ["enroute", "pursuit"],
-        "transporting": ["onscene", "transporting"],
-    }[status]
-    for step in path:
+    for step in _PATHS[status]:
         with_ = {"unit": unit, "status": step, "incident": incident}
         run(state, "unit.status", with_, now=now, log=log)
 
@@ -384,7 +387,7 @@ def pair(point: Mapping[str, float]) -> tuple[float, float]:
     return (point["lat"], point["lon"])
 
 
-# --- a desk with policies -------------------------------------------------------------------------
+# --- a desk with policies ------------------------------------------------------------------------
 class Desk:
     """State, journal and status-check watches, fed through the same steps as the service."""
 
@@ -421,6 +424,24 @@ class Desk:
         if react_too:
             return recs + self.settle(recs, now)
         return recs
+
+    def new_incident(
+        self,
+        type_: str = "NOISE",
+        priority: int = 4,
+        location: Mapping[str, Any] = PLACE,
+        now: float = 0,
+    ) -> str:
+        """A calltaker opens an incident at the desk; returns its number."""
+        with_ = {"type": type_, "priority": priority, "location": dict(location)}
+        recs = self.run("incident.create", with_, CALLTAKER, now)
+        return str(only(recs, "incident.created")["incident"])
+
+    def put_on(self, unit: str, incident: str, status: str = "onscene", now: float = 0) -> None:
+        """Dispatch ``unit`` and bring it to ``status``, as ``put_on`` does, at the desk."""
+        self.run("unit.dispatch", {"incident": incident, "units": [unit]}, now=now)
+        for step in _PATHS[status]:
+            self.run("unit.status", {"unit": unit, "status": step, "incident": incident}, now=now)
 
     def system(self, cmd: Command, now: float) -> list[Rec]:
         """A policy's command, journaled by system; a rejection is kept, never raised."""

@@ -108,7 +108,11 @@ def test_actor_parse_refuses_an_unknown_role() -> None:
 
 def test_the_most_telling_code_of_several_problems_wins() -> None:
     rejected = CommandRejected(
-        (Problem("a", "x", "invalid"), Problem("b", "y", "not_found"), Problem("c", "z", "forbidden"))
+        (
+            Problem("a", "x", "invalid"),
+            Problem("b", "y", "not_found"),
+            Problem("c", "z", "forbidden"),
+        )
     )
     assert rejected.code == "forbidden"
     assert CommandRejected((Problem("a", "x"),)).code == "invalid"
@@ -116,5 +120,9 @@ def test_the_most_telling_code_of_several_problems_wins() -> None:
 
 
 def test_a_problem_lists_allowed_values_only_when_there_are_some() -> None:
-    assert Problem("with.x", "bad").as_dict() == {"field": "with.x", "reason": "bad", "code": "invalid"}
+    assert Problem("with.x", "bad").as_dict() == {
+        "field": "with.x",
+        "reason": "bad",
+        "code": "invalid",
+    }
     assert Problem("with.x", "bad", "transition", ("a",)).as_dict()["allowed"] == ["a"]

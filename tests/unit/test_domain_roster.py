@@ -191,7 +191,7 @@ def test_shift_start_refuses_a_member_listed_twice() -> None:
     assert (problem.field, problem.code) == ("with.members", "invalid")
 
 
-# --- shift.end -------------------------------------------------------------------------------------
+# --- shift.end -----------------------------------------------------------------------------------
 def test_shift_end_logs_the_unit_and_its_members_off() -> None:
     state = roster()
     events = run(state, "shift.end", {"unit": "ZPD-1"}, "officer:hopps")

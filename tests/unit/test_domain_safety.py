@@ -37,7 +37,7 @@ def _trunkaby_on_duty_without_a_position() -> State:
     return state
 
 
-# --- backup.request ----------------------------------------------------------------------------------
+# --- backup.request ------------------------------------------------------------------------------
 def test_backup_request_records_where_the_member_is() -> None:
     state, incident = _hopps_on_a_noise_call()
     run(
@@ -100,7 +100,7 @@ def test_backup_request_refuses_a_member_not_on_the_unit_given() -> None:
     problem = rejection(
         state, "backup.request", {"incident": incident, "member": "hopps", "unit": "ZPD-2"}
     )
-    assert (problem.field, problem.code) == ("with.unit", "invalid")
+    assert (problem.field, problem.code) == ("with.unit", "conflict")
 
 
 def test_backup_request_refuses_a_count_of_zero() -> None:
@@ -111,7 +111,7 @@ def test_backup_request_refuses_a_count_of_zero() -> None:
     assert (problem.field, problem.code) == ("with.count", "invalid")
 
 
-# --- emergency.declare ------------------------------------------------------------------------------
+# --- emergency.declare ---------------------------------------------------------------------------
 def test_emergency_on_an_incident_raises_an_alert_and_turns_the_incident_into_a_mayday() -> None:
     state, incident = _hopps_on_a_noise_call()
     events = run(
@@ -151,7 +151,12 @@ def test_emergency_of_a_member_on_no_incident_opens_a_mayday_incident() -> None:
     events = run(state, "emergency.declare", {"member": "fangmeyer"})
     assert types(events) == ["incident.created", "emergency.declared", "alert.raised"]
     created = only(events, "incident.created")
-    assert (created["incident"], created["incident_type"], created["priority"], created["source"]) == (
+    assert (
+        created["incident"],
+        created["incident_type"],
+        created["priority"],
+        created["source"],
+    ) == (
         "2026-000001",
         "MAYDAY",
         1,
@@ -218,7 +223,7 @@ def test_emergency_location_is_else_the_last_position_of_the_member_in_distress(
 def test_emergency_without_any_known_position_needs_a_location() -> None:
     state = _trunkaby_on_duty_without_a_position()
     problem = rejection(state, "emergency.declare", {"member": "trunkaby"})
-    assert (problem.field, problem.code) == ("with.location", "invalid")
+    assert (problem.field, problem.code) == ("with.location", "conflict")
 
 
 def test_emergency_declare_refuses_a_second_open_emergency_for_the_member() -> None:
@@ -278,7 +283,7 @@ def test_emergency_declare_refuses_an_unknown_unit() -> None:
     assert (problem.field, problem.code) == ("with.unit", "not_found")
 
 
-# --- emergency.clear -----------------------------------------------------------------------------------
+# --- emergency.clear -----------------------------------------------------------------------------
 def test_emergency_clear_closes_the_emergency() -> None:
     state, incident = _hopps_on_a_noise_call()
     run(state, "emergency.declare", {"member": "hopps"})
@@ -305,7 +310,7 @@ def test_emergency_clear_refuses_an_unknown_emergency() -> None:
     assert (problem.field, problem.code) == ("with.emergency", "not_found")
 
 
-# --- alerts -------------------------------------------------------------------------------------------
+# --- alerts --------------------------------------------------------------------------------------
 def test_alert_acknowledge_records_who_saw_it() -> None:
     state, _ = _hopps_on_a_noise_call()
     run(state, "emergency.declare", {"member": "hopps"})
@@ -342,7 +347,7 @@ def test_alert_raise_refuses_an_unknown_kind() -> None:
     assert (problem.field, problem.code) == ("with.kind", "invalid")
 
 
-# --- recommendation.make / audit.record --------------------------------------------------------------
+# --- recommendation.make / audit.record ----------------------------------------------------------
 def test_recommendation_make_journals_the_ranking_on_the_incident() -> None:
     state, incident = _hopps_on_a_noise_call()
     with_ = {

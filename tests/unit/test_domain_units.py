@@ -23,7 +23,7 @@ from .domain_support import (
 PATIENT = {"description": "adult male, fall from a ladder"}
 
 
-# --- unit.dispatch -----------------------------------------------------------------------------------
+# --- unit.dispatch -------------------------------------------------------------------------------
 def test_unit_dispatch_yields_one_event_per_unit() -> None:
     state = roster()
     incident = new_incident(state)
@@ -114,7 +114,7 @@ def test_unit_dispatch_needs_a_unit() -> None:
     assert (problem.field, problem.code) == ("with.units", "invalid")
 
 
-# --- unit.status ---------------------------------------------------------------------------------------
+# --- unit.status ---------------------------------------------------------------------------------
 def test_unit_status_records_from_to_and_the_incident() -> None:
     state = roster()
     incident = new_incident(state)
@@ -200,7 +200,7 @@ def test_unit_status_refuses_an_unknown_status() -> None:
     assert (problem.field, problem.code) == ("with.status", "invalid")
 
 
-# --- positions ------------------------------------------------------------------------------------------
+# --- positions -----------------------------------------------------------------------------------
 def test_unit_locate_records_the_position() -> None:
     state = roster()
     with_ = {"unit": "ZPD-2", "lat": 37.8, "lon": -122.41, "speed": 12.5, "heading": 90}
@@ -251,7 +251,7 @@ def test_member_locate_refuses_an_unknown_member() -> None:
     assert (problem.field, problem.code) == ("with.member", "not_found")
 
 
-# --- member.status / member.checkin -----------------------------------------------------------------------
+# --- member.status / member.checkin --------------------------------------------------------------
 def test_member_status_records_from_to_unit_and_position() -> None:
     state = roster()
     with_ = {"member": "wilde", "status": "away", "text": "coffee", "location": offset(20)}
@@ -304,7 +304,7 @@ def test_member_status_refuses_a_unit_the_member_is_not_on() -> None:
     problem = rejection(
         roster(), "member.status", {"member": "wilde", "status": "away", "unit": "ZPD-2"}
     )
-    assert (problem.field, problem.code) == ("with.unit", "invalid")
+    assert (problem.field, problem.code) == ("with.unit", "conflict")
 
 
 def test_member_status_refuses_a_closed_incident() -> None:
@@ -354,7 +354,7 @@ def test_member_checkin_needs_a_member_or_a_unit() -> None:
     assert (problem.field, problem.code) == ("with", "invalid")
 
 
-# --- transports -------------------------------------------------------------------------------------------
+# --- transports ----------------------------------------------------------------------------------
 def _on_scene(unit: str = "M-51") -> tuple[State, str]:
     state = roster()
     incident = new_incident(state, "MEDICAL", 2)
@@ -422,7 +422,7 @@ def test_transport_start_refuses_a_unit_on_no_incident() -> None:
     problem = rejection(
         roster(), "transport.start", {"unit": "M-51", "patient": PATIENT, "destination": HOSPITAL}
     )
-    assert (problem.field, problem.code) == ("with.incident", "invalid")
+    assert (problem.field, problem.code) == ("with.incident", "conflict")
 
 
 def test_transport_start_refuses_an_incident_the_unit_is_not_on() -> None:

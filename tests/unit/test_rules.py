@@ -218,7 +218,7 @@ def test_an_officer_may_transport_with_his_own_ambulance() -> None:
     assert state.units["M-51"].status == "transporting"
 
 
-# --- unit status transitions ----------------------------------------------------------------------
+# --- unit status transitions ---------------------------------------------------------------------
 def _unit_in(status: str) -> tuple[State, str]:
     """The roster with ZPD-2 in ``status``, reached through real commands, and the
     incident it works (a priority-4 noise call at PLACE)."""
@@ -278,7 +278,7 @@ def test_unit_dispatch_is_accepted_iff_the_unit_is_dispatchable(from_: str) -> N
         assert set(problem.allowed) == DISPATCHABLE
 
 
-# --- member status transitions ----------------------------------------------------------------------
+# --- member status transitions -------------------------------------------------------------------
 def _member_in(status: str) -> State:
     """The roster with hopps (or, off duty, trunkaby) in ``status``."""
     state = roster()
@@ -338,7 +338,7 @@ def test_a_transition_rejection_says_what_is_allowed() -> None:
 
 def test_unit_statuses_on_an_incident_are_not_reachable_without_one() -> None:
     problem = rejection(roster(), "unit.status", {"unit": "ZPD-2", "status": "enroute"})
-    assert (problem.field, problem.code) == ("with.incident", "invalid")
+    assert (problem.field, problem.code) == ("with.incident", "conflict")
 
 
 def test_unit_positions_in_the_roster_are_known() -> None:

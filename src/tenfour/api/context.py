@@ -35,15 +35,24 @@ class Runtime:
     ) -> None:
         """Journal an access event. Auditing must never fail a login silently: a
         rejected audit command is a bug, logged loudly."""
-        payload = {"action": action, "user": user[:200] or "?", "outcome": outcome[:200] or "?"}
+        payload = {
+            "action": action,
+            "user": _printable(user)[:200] or "?",
+            "outcome": outcome[:200] or "?",
+        }
         if source:
             payload["source"] = source[:200]
         if detail:
-            payload["detail"] = detail[:2000]
+            payload["detail"] = _printable(detail)[:2000]
         try:
             self.service.handle(parse_command("audit.record", payload, SYSTEM))
         except CommandRejected:
             log.exception("audit event rejected")
+
+
+def _printable(text: str) -> str:
+    """A name typed at the login prompt is the attacker's choice: journal it escaped."""
+    return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in text)
 
 
 def runtime(request: Request) -> Runtime:

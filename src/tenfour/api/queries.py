@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Path, Query
 
 from tenfour.api.auth import require
 from tenfour.api.context import Runtime, runtime
@@ -50,8 +50,13 @@ def list_incidents(
     return sorted(rows, key=lambda i: (i["priority"], i["created_at"]))
 
 
+IdPath = Annotated[
+    str, Path(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:@-]*$")
+]
+
+
 @router.get("/incidents/{incident}", dependencies=[Staff])
-def get_incident(incident: str, rt: Rt) -> dict[str, Any]:
+def get_incident(incident: IdPath, rt: Rt) -> dict[str, Any]:
     """One incident with its timeline, subjects, calls, units and recommendations."""
     with rt.service.locked():
         state = rt.service.state
@@ -84,7 +89,7 @@ def list_units(rt: Rt) -> list[dict[str, Any]]:
 
 
 @router.get("/units/{unit}", dependencies=[Staff])
-def get_unit(unit: str, rt: Rt) -> dict[str, Any]:
+def get_unit(unit: IdPath, rt: Rt) -> dict[str, Any]:
     with rt.service.locked():
         found = rt.service.state.units.get(unit)
         if found is None:
@@ -115,7 +120,7 @@ def list_bolos(rt: Rt) -> list[dict[str, Any]]:
 
 
 @router.get("/recommendations", dependencies=[Staff])
-def list_recommendations(rt: Rt, incident: str) -> list[dict[str, Any]]:
+def list_recommendations(rt: Rt, incident: Annotated[IdPath, Query()]) -> list[dict[str, Any]]:
     return [
         {"seq": e["seq"], "at": e["at"], **e["data"]}
         for e in rt.service.timelines.of(incident)

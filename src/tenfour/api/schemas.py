@@ -10,7 +10,7 @@ from typing import Annotated, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from tenfour.domain.commands import COMMANDS, Payload
+from tenfour.domain.commands import COMMANDS, NO_NUL, Payload
 from tenfour.domain.rules import PERMISSIONS
 from tenfour.domain.values import Location
 
@@ -64,8 +64,8 @@ class CommandResult(BaseModel):
 
 class LoginRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    username: str = Field(min_length=1, max_length=64)
-    password: str = Field(min_length=1, max_length=1000)
+    username: str = Field(min_length=1, max_length=64, pattern=NO_NUL)
+    password: str = Field(min_length=1, max_length=1000, pattern=NO_NUL)
 
 
 class Me(BaseModel):
@@ -77,9 +77,9 @@ class Me(BaseModel):
 
 class TipRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    text: str = Field(min_length=1, max_length=5000)
+    text: str = Field(min_length=1, max_length=5000, pattern=NO_NUL)
     location: Location | None = Field(default=None, description="{lat, lon} and/or {address}")
-    contact: str | None = Field(default=None, min_length=1, max_length=300)
+    contact: str | None = Field(default=None, min_length=1, max_length=300, pattern=NO_NUL)
 
 
 class TipReceipt(BaseModel):

@@ -7,9 +7,16 @@ fields so a misspelt field is an error that names it, never silently ignored.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 
 from tenfour.domain.errors import CommandRejected, Problem
 from tenfour.domain.values import (
@@ -22,10 +29,14 @@ from tenfour.domain.values import (
 )
 
 _ID = r"^[A-Za-z0-9][A-Za-z0-9_.:@-]*$"
+#: Free text may be anything printable or not, except NUL (no database stores it).
+NO_NUL = r"^[^\x00]*$"
 _TYPE = r"^[A-Za-z0-9_-]+$"
 Id = Field(min_length=1, max_length=64, pattern=_ID)
+IdStr = Annotated[str, Field(min_length=1, max_length=64, pattern=_ID)]
+TextStr = Annotated[str, Field(min_length=1, max_length=500, pattern=NO_NUL)]
 OptId = Field(default=None, min_length=1, max_length=64, pattern=_ID)
-Text = Field(min_length=1, max_length=5000)
+Text = Field(min_length=1, max_length=5000, pattern=NO_NUL)
 Priority = Field(ge=1, le=5, description="1 is the highest priority, 5 the lowest")
 OptPriority = Field(default=None, ge=1, le=5)
 TypeCode = Field(min_length=1, max_length=40, pattern=_TYPE)
@@ -38,8 +49,22 @@ class Payload(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+def any_of(*names: str) -> ConfigDict:
+    """Config whose JSON schema says what the model's validator enforces: at least
+    one of ``names`` is given (not null), so clients and fuzzers see the real rule."""
+
+    def extra(schema: dict[str, Any]) -> None:
+        schema["anyOf"] = [
+            {"required": [name], "properties": {name: {"not": {"type": "null"}}}} for name in names
+        ]
+
+    return ConfigDict(extra="forbid", frozen=True, json_schema_extra=extra)
+
+
 class MemberOrUnit(Payload):
     """Commands that name a member, a unit, or both (at least one)."""
+
+    model_config = any_of("member", "unit")
 
     member: str | None = OptId
     unit: str | None = OptId
@@ -55,22 +80,22 @@ class MemberOrUnit(Payload):
 class AgencyRegister(Payload):
     id: str = Id
     kind: AgencyKind
-    name: str = Field(min_length=1, max_length=200)
+    name: str = Field(min_length=1, pattern=NO_NUL, max_length=200)
 
 
 class FacilityRegister(Payload):
     id: str = Id
     kind: Literal["hospital", "station", "jail", "other"]
-    name: str = Field(min_length=1, max_length=200)
+    name: str = Field(min_length=1, pattern=NO_NUL, max_length=200)
     location: Location
 
 
 class MemberRegister(Payload):
     id: str = Id
-    name: str = Field(min_length=1, max_length=200)
+    name: str = Field(min_length=1, pattern=NO_NUL, max_length=200)
     agency: str = Id
-    rank: str = Field(default="officer", min_length=1, max_length=40)
-    radio: str | None = Field(default=None, max_length=40)
+    rank: str = Field(default="officer", min_length=1, pattern=NO_NUL, max_length=40)
+    radio: str | None = Field(default=None, pattern=NO_NUL, max_length=40)
 
 
 class UnitRegister(Payload):
@@ -82,8 +107,10 @@ class UnitRegister(Payload):
 
 class ShiftStart(Payload):
     unit: str = Id
-    members: list[str] = Field(default_factory=list, max_length=12)
-    vehicle: str | None = Field(default=None, max_length=40)
+    members: list[IdStr] = Field(
+        default_factory=list, max_length=12, json_schema_extra={"uniqueItems": True}
+    )
+    vehicle: str | None = Field(default=None, pattern=NO_NUL, max_length=40)
     location: Location | None = None
 
 
@@ -95,7 +122,7 @@ class ShiftEnd(Payload):
 class TipSubmit(Payload):
     text: str = Text
     location: Location | None = None
-    contact: str | None = Field(default=None, min_length=1, max_length=300)
+    contact: str | None = Field(default=None, min_length=1, pattern=NO_NUL, max_length=300)
 
 
 class TipPromote(Payload):
@@ -107,12 +134,12 @@ class TipPromote(Payload):
 
 class TipDismiss(Payload):
     tip: str = Id
-    reason: str | None = Field(default=None, max_length=500)
+    reason: str | None = Field(default=None, pattern=NO_NUL, max_length=500)
 
 
 class CallCreate(Payload):
     source: Literal["911", "phone", "alarm", "officer", "tip", "text"] = "911"
-    caller: str | None = Field(default=None, max_length=200)
+    caller: str | None = Field(default=None, pattern=NO_NUL, max_length=200)
     text: str = Text
     type: str = TypeCode
     priority: int = Priority
@@ -123,17 +150,18 @@ class IncidentCreate(Payload):
     type: str = TypeCode
     priority: int = Priority
     location: Location
-    text: str | None = Field(default=None, max_length=5000)
+    text: str | None = Field(default=None, pattern=NO_NUL, max_length=5000)
 
 
 class IncidentInitiate(MemberOrUnit):
     type: str = TypeCode
     priority: int = Priority
     location: Location
-    text: str | None = Field(default=None, max_length=5000)
+    text: str | None = Field(default=None, pattern=NO_NUL, max_length=5000)
 
 
 class IncidentUpdate(Payload):
+    model_config = any_of("type", "priority", "location")
     incident: str = Id
     type: str | None = OptTypeCode
     priority: int | None = OptPriority
@@ -158,13 +186,13 @@ class IncidentUnlink(Payload):
 
 class IncidentClose(Payload):
     incident: str = Id
-    disposition: str = Field(min_length=1, max_length=40)
+    disposition: str = Field(min_length=1, pattern=NO_NUL, max_length=40)
 
 
 # --- units and members -------------------------------------------------------------------
 class UnitDispatch(Payload):
     incident: str = Id
-    units: list[str] = Field(min_length=1, max_length=50)
+    units: list[IdStr] = Field(min_length=1, max_length=50, json_schema_extra={"uniqueItems": True})
     mode: Literal["emergency", "routine"] = "routine"
 
 
@@ -181,7 +209,7 @@ class Locate(Payload):
     speed: float | None = Field(default=None, ge=0, le=150, allow_inf_nan=False)
     heading: float | None = Field(default=None, ge=0, lt=360, allow_inf_nan=False)
     accuracy: float | None = Field(default=None, ge=0, le=100_000, allow_inf_nan=False)
-    at: str | None = Field(default=None, description="device time, ISO-8601; recorded as is")
+    at: AwareDatetime | None = Field(default=None, description="device time, ISO-8601 with zone")
 
 
 class UnitLocate(Locate):
@@ -198,11 +226,11 @@ class MemberStatusChange(Payload):
     unit: str | None = OptId
     incident: str | None = OptId
     location: Location | None = None
-    text: str | None = Field(default=None, max_length=5000)
+    text: str | None = Field(default=None, pattern=NO_NUL, max_length=5000)
 
 
 class MemberCheckin(MemberOrUnit):
-    text: str | None = Field(default=None, max_length=5000)
+    text: str | None = Field(default=None, pattern=NO_NUL, max_length=5000)
 
 
 class BackupRequest(MemberOrUnit):
@@ -213,12 +241,12 @@ class BackupRequest(MemberOrUnit):
 
 class EmergencyDeclare(MemberOrUnit):
     location: Location | None = None
-    text: str | None = Field(default=None, max_length=5000)
+    text: str | None = Field(default=None, pattern=NO_NUL, max_length=5000)
 
 
 class EmergencyClear(Payload):
     emergency: str = Id
-    text: str | None = Field(default=None, max_length=5000)
+    text: str | None = Field(default=None, pattern=NO_NUL, max_length=5000)
 
 
 class AlertAcknowledge(Payload):
@@ -228,10 +256,12 @@ class AlertAcknowledge(Payload):
 class SubjectRef(Payload):
     """A subject given inline (a new one is recorded) or by id."""
 
+    model_config = any_of("id", "member", "description")
+
     id: str | None = OptId
     member: str | None = OptId
     role: Literal["suspect", "victim", "witness", "patient", "officer", "other"] | None = None
-    description: str | None = Field(default=None, min_length=1, max_length=2000)
+    description: str | None = Field(default=None, min_length=1, pattern=NO_NUL, max_length=2000)
 
     @model_validator(mode="after")
     def _something(self) -> SubjectRef:
@@ -243,14 +273,15 @@ class SubjectRef(Payload):
 class SubjectAdd(Payload):
     incident: str = Id
     role: Literal["suspect", "victim", "witness", "patient", "officer", "other"]
-    description: str = Field(min_length=1, max_length=2000)
+    description: str = Field(min_length=1, pattern=NO_NUL, max_length=2000)
 
 
 class BoloIssue(Payload):
+    model_config = any_of("subject", "description")
     subject: str | None = OptId
-    description: str | None = Field(default=None, min_length=1, max_length=2000)
-    area: str | None = Field(default=None, max_length=300)
-    expires: str | None = Field(default=None, description="ISO-8601 UTC")
+    description: str | None = Field(default=None, min_length=1, pattern=NO_NUL, max_length=2000)
+    area: str | None = Field(default=None, pattern=NO_NUL, max_length=300)
+    expires: AwareDatetime | None = Field(default=None, description="ISO-8601 with zone")
     incident: str | None = OptId
 
     @model_validator(mode="after")
@@ -267,8 +298,8 @@ class BoloCancel(Payload):
 class ArrestRecord(Payload):
     incident: str = Id
     subject: SubjectRef
-    charges: list[str] = Field(min_length=1, max_length=30)
-    members: list[str] = Field(default_factory=list, max_length=20)
+    charges: list[TextStr] = Field(min_length=1, max_length=30)
+    members: list[IdStr] = Field(default_factory=list, max_length=20)
 
 
 class TransportStart(Payload):
@@ -297,7 +328,7 @@ class AlertRaise(Payload):
     member: str | None = OptId
     unit: str | None = OptId
     incident: str | None = OptId
-    text: str | None = Field(default=None, max_length=5000)
+    text: str | None = Field(default=None, pattern=NO_NUL, max_length=5000)
 
 
 class RecommendationMake(Payload):
@@ -306,22 +337,22 @@ class RecommendationMake(Payload):
     incident: str | None = OptId
     location: Location
     purpose: Literal["initial", "backup", "emergency", "unresponsive"]
-    need: str = Field(min_length=1, max_length=40)
+    need: str = Field(min_length=1, pattern=NO_NUL, max_length=40)
     count: int = Field(ge=0, le=50)
     candidates: list[dict[str, Any]] = Field(default_factory=list)
     excluded: list[dict[str, Any]] = Field(default_factory=list)
     responding: list[str] = Field(default_factory=list)
-    reason: str | None = Field(default=None, max_length=500)
+    reason: str | None = Field(default=None, pattern=NO_NUL, max_length=500)
 
 
 class AuditRecord(Payload):
     """Who did what to get in (or was kept out), journaled like everything else."""
 
     action: Literal["login", "logout", "login_failed", "locked", "denied"]
-    user: str = Field(min_length=1, max_length=200)
-    outcome: str = Field(min_length=1, max_length=200)
-    source: str | None = Field(default=None, max_length=200)
-    detail: str | None = Field(default=None, max_length=2000)
+    user: str = Field(min_length=1, pattern=NO_NUL, max_length=200)
+    outcome: str = Field(min_length=1, pattern=NO_NUL, max_length=200)
+    source: str | None = Field(default=None, pattern=NO_NUL, max_length=200)
+    detail: str | None = Field(default=None, pattern=NO_NUL, max_length=2000)
 
 
 #: The one map from command name to payload model (Cosmic Python style).

@@ -53,7 +53,7 @@ def tip_promote(state: State, cmd: c.TipPromote, ctx: Context) -> list[Event]:
     elif tip.location is not None:
         location = tip.location
     else:
-        raise CommandRejected.one("with.location", "the tip has no location: give one")
+        raise CommandRejected.one("with.location", "the tip has no location: give one", "conflict")
     incident = next_incident_id(state, ctx.now)
     return [
         Event(
@@ -171,10 +171,12 @@ def incident_initiate(state: State, cmd: c.IncidentInitiate, ctx: Context) -> li
     member = get_on_duty_member(state, cmd.member) if cmd.member else None
     unit_id = cmd.unit or (member.unit if member else None)
     if unit_id is None:
-        raise CommandRejected.one("with.unit", "the member is on no unit: give a unit")
+        raise CommandRejected.one("with.unit", "the member is on no unit: give a unit", "conflict")
     unit = get_on_duty_unit(state, unit_id)
     if member is not None and member.unit != unit.id:
-        raise CommandRejected.one("with.unit", f"member {member.id} is not on unit {unit.id}")
+        raise CommandRejected.one(
+            "with.unit", f"member {member.id} is not on unit {unit.id}", "conflict"
+        )
     if member is not None and ctx.actor.role == "officer" and ctx.actor.id != member.id:
         raise CommandRejected.one(
             "with.member", f"officer {ctx.actor.id} may initiate only for himself", "forbidden"
@@ -360,14 +362,9 @@ def bolo_issue(state: State, cmd: c.BoloIssue, ctx: Context) -> list[Event]:
         raise CommandRejected.one("with.subject", f"unknown subject {cmd.subject!r}", "not_found")
     if cmd.incident is not None:
         get_incident(state, cmd.incident)
-    if cmd.expires is not None:
-        try:
-            datetime.fromisoformat(cmd.expires)
-        except ValueError:
-            raise CommandRejected.one("with.expires", "must be an ISO-8601 time") from None
     bolo = numbered(state, "bolo", "B")
     data: dict[str, object] = {"bolo": bolo}
-    data.update(cmd.model_dump(exclude_none=True))
+    data.update(cmd.model_dump(mode="json", exclude_none=True))
     if cmd.subject is not None and cmd.description is None:
         data["description"] = state.subjects[cmd.subject].description
     return [Event("bolo.issued", f"bolo:{bolo}", data)]

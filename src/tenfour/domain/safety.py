@@ -33,7 +33,9 @@ def _member_and_unit(state: State, cmd: c.MemberOrUnit) -> tuple[Member | None, 
     unit_id = cmd.unit or (member.unit if member else None)
     unit = get_on_duty_unit(state, unit_id) if unit_id else None
     if member is not None and unit is not None and member.unit != unit.id:
-        raise CommandRejected.one("with.unit", f"member {member.id} is not on unit {unit.id}")
+        raise CommandRejected.one(
+            "with.unit", f"member {member.id} is not on unit {unit.id}", "conflict"
+        )
     return member, unit
 
 
@@ -77,7 +79,7 @@ def _emergency_location(
     ):
         if known:
             return dict(known)
-    raise CommandRejected.one("with.location", "no position is known: give a location")
+    raise CommandRejected.one("with.location", "no position is known: give a location", "conflict")
 
 
 def emergency_declare(state: State, cmd: c.EmergencyDeclare, ctx: Context) -> list[Event]:
@@ -200,7 +202,7 @@ def alert_acknowledge(state: State, cmd: c.AlertAcknowledge, ctx: Context) -> li
 
 def alert_raise(state: State, cmd: c.AlertRaise, ctx: Context) -> list[Event]:
     alert = numbered(state, "alert", "A")
-    data = {"alert": alert, **cmd.model_dump(exclude_none=True)}
+    data = {"alert": alert, **cmd.model_dump(mode="json", exclude_none=True)}
     return [Event("alert.raised", f"alert:{alert}", data)]
 
 

@@ -169,7 +169,9 @@ def unit_status(state: State, cmd: c.UnitStatusChange, ctx: Context) -> list[Eve
     incident_id = cmd.incident or unit.incident
     if cmd.status in UNIT_ON_INCIDENT:
         if incident_id is None:
-            raise CommandRejected.one("with.incident", f"{cmd.status} needs an incident")
+            raise CommandRejected.one(
+                "with.incident", f"{cmd.status} needs an incident: the unit is on none", "conflict"
+            )
         incident = get_open_incident(state, incident_id)
         if incident.id != unit.incident and cmd.status not in ("enroute", "onscene"):
             raise CommandRejected.one(
@@ -186,13 +188,15 @@ def unit_status(state: State, cmd: c.UnitStatusChange, ctx: Context) -> list[Eve
 def unit_locate(state: State, cmd: c.UnitLocate, ctx: Context) -> list[Event]:
     unit = get_on_duty_unit(state, cmd.unit)
     require_own_unit(ctx, state, unit)
-    return [Event("unit.located", f"unit:{unit.id}", cmd.model_dump(exclude_none=True))]
+    return [
+        Event("unit.located", f"unit:{unit.id}", cmd.model_dump(mode="json", exclude_none=True))
+    ]
 
 
 def member_locate(state: State, cmd: c.MemberLocate, ctx: Context) -> list[Event]:
     member = get_on_duty_member(state, cmd.member)
     require_self(ctx, member)
-    data = cmd.model_dump(exclude_none=True)
+    data = cmd.model_dump(mode="json", exclude_none=True)
     if member.unit:
         data["unit"] = member.unit
     return [Event("member.located", f"member:{member.id}", data)]
@@ -214,7 +218,9 @@ def member_status(state: State, cmd: c.MemberStatusChange, ctx: Context) -> list
             allowed=allowed,
         )
     if cmd.unit is not None and cmd.unit != member.unit:
-        raise CommandRejected.one("with.unit", f"member {member.id} is not on unit {cmd.unit}")
+        raise CommandRejected.one(
+            "with.unit", f"member {member.id} is not on unit {cmd.unit}", "conflict"
+        )
     if cmd.incident is not None:
         get_open_incident(state, cmd.incident)
     data: dict[str, object] = {"member": member.id, "from": member.status, "to": cmd.status}
@@ -253,7 +259,7 @@ def transport_start(state: State, cmd: c.TransportStart, ctx: Context) -> list[E
     require_own_unit(ctx, state, unit)
     incident_id = cmd.incident or unit.incident
     if incident_id is None:
-        raise CommandRejected.one("with.incident", f"unit {unit.id} is on no incident")
+        raise CommandRejected.one("with.incident", f"unit {unit.id} is on no incident", "conflict")
     if unit.incident != incident_id:
         raise CommandRejected.one(
             "with.incident", f"unit {unit.id} is not on incident {incident_id}", "conflict"

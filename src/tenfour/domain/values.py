@@ -65,11 +65,31 @@ class Location(BaseModel):
     the service from its map before the domain sees the command.
     """
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        # The validator's rule, in the schema: a full point, or an address alone.
+        json_schema_extra={
+            "anyOf": [
+                {
+                    "required": ["lat", "lon"],
+                    "properties": {"lat": {"type": "number"}, "lon": {"type": "number"}},
+                },
+                {
+                    "required": ["address"],
+                    "properties": {
+                        "address": {"type": "string"},
+                        "lat": {"type": "null"},
+                        "lon": {"type": "null"},
+                    },
+                },
+            ]
+        },
+    )
 
     lat: float | None = Field(default=None, ge=-90, le=90, allow_inf_nan=False)
     lon: float | None = Field(default=None, ge=-180, le=180, allow_inf_nan=False)
-    address: str | None = Field(default=None, min_length=1, max_length=300)
+    address: str | None = Field(default=None, min_length=1, max_length=300, pattern=r"^[^\x00]*$")
 
     @model_validator(mode="after")
     def _point_or_address(self) -> Location:
