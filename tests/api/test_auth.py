@@ -83,3 +83,15 @@ def test_a_permission_denial_is_journaled(server: Server) -> None:
     assert answer.json()["error"]["problems"][0]["field"] == "do"
     denied = server.journal("audit.denied")
     assert denied[-1]["user"] == "ana" and "incident.close" in denied[-1]["detail"]
+
+
+def test_a_login_name_with_control_characters_is_refused_and_journaled_escaped(
+    server: Server,
+) -> None:
+    # Found by schemathesis: a NUL in the name made the audit event unstorable (a 500).
+    answer = server.client.post("/api/login", json={"username": "eve\u0007x", "password": "pw"})
+    assert answer.status_code == 401
+    assert server.journal("audit.login_failed")[-1]["user"] == "eve\\x07x"
+    nul = server.client.post("/api/login", json={"username": "eve\u0000", "password": "pw"})
+    assert nul.status_code == 422
+    assert nul.json()["error"]["problems"][0]["field"] == "username"

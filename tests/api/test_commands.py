@@ -166,3 +166,24 @@ def test_the_journal_reads_from_a_position(server: Server) -> None:
     assert [e["seq"] for e in page["events"]] == [1, 2, 3, 4, 5]
     rest = server.get(desk, f"/api/journal?after={page['next_after']}&limit=5000").json()
     assert rest["events"][0]["seq"] == 6 and rest["events"][-1]["seq"] == page["head"]
+
+
+def test_an_incident_off_the_map_is_kept_and_its_recommendation_says_why(server: Server) -> None:
+    # Found by schemathesis: the initial recommendation raised after the commit (a 500).
+    desk = server.account("claw", "dispatcher")
+    far = {"lat": 0.0001, "lon": 0.0001}
+    created = events_of(
+        server.command(desk, "incident.create", {"type": "X", "priority": 2, "location": far})
+    )
+    incident = created[0]["incident"]
+    recommendation = server.get(desk, f"/api/recommendations?incident={incident}").json()[-1]
+    assert recommendation["candidates"] == []
+    assert {e["reason"] for e in recommendation["excluded"]} == {"no road route"}
+
+
+def test_free_text_with_nul_is_refused_naming_the_field(server: Server) -> None:
+    desk = server.account("claw", "dispatcher")
+    body = {"type": "X", "priority": 2, "location": HERE, "text": "a\u0000b"}
+    answer = server.command(desk, "incident.create", body)
+    assert answer.status_code == 422
+    assert answer.json()["error"]["problems"][0]["field"] == "with.text"

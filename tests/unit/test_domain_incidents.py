@@ -353,10 +353,6 @@ def test_incident_update_that_changes_nothing_is_refused() -> None:
     assert (problem.field, problem.code) == ("with", "conflict")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: incident.update always records a location 'change', even to the same place",
-)
 def test_incident_update_to_the_same_location_changes_nothing_and_is_refused() -> None:
     state = roster()
     incident = new_incident(state)

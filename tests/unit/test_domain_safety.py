@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from tenfour.domain import State
 
 from .domain_support import (
@@ -257,10 +255,6 @@ def test_emergency_declare_refuses_a_second_open_emergency_for_the_unit() -> Non
     assert (problem.field, problem.code) == ("with.unit", "conflict")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: the reason prints the whole Unit dataclass instead of its call sign",
-)
 def test_emergency_already_open_for_a_unit_names_the_unit_by_its_call_sign() -> None:
     state = roster()
     run(state, "emergency.declare", {"unit": "ZPD-2"})

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from tenfour.domain import State
 
 from .domain_support import (
@@ -472,11 +470,6 @@ def test_transport_arrive_refuses_an_unknown_facility() -> None:
     assert (problem.field, problem.code) == ("with.destination", "not_found")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: Unit.destination ('while transporting') is never cleared, so a later "
-    "transport.arrive reports the previous transport's hospital",
-)
 def test_a_units_destination_is_forgotten_once_the_transport_is_over() -> None:
     state, incident = _on_scene()
     run(state, "transport.start", {"unit": "M-51", "patient": PATIENT, "destination": HOSPITAL})

@@ -209,11 +209,6 @@ def test_mayday_plan_is_configurable_need_by_need() -> None:
     assert _dispatched(recs) == ["ZPD-2", "ZPD-3", "ZPD-S1"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: recommend() offers a unit in pursuit on a priority 3-5 incident for diversion, "
-    "but unit.dispatch refuses pursuit units, so the whole MAYDAY dispatch is rejected",
-)
 def test_mayday_is_dispatched_even_when_a_divertible_unit_is_in_pursuit() -> None:
     desk, _ = _hopps_on_scene()
     other = desk.new_incident("THEFT", 4, offset(0, 2000))

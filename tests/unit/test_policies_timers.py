@@ -266,11 +266,6 @@ def test_closing_the_incident_cancels_the_unassigned_alert() -> None:
     assert desk.due(10_000) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a unit attaching itself with unit.status (enroute/onscene + incident) does "
-    "not cancel the incident_unassigned watch; only unit.dispatched does",
-)
 def test_a_unit_going_en_route_by_itself_cancels_the_unassigned_alert() -> None:
     desk = Desk()
     desk.run(

@@ -29,7 +29,6 @@ from .domain_support import (
     command,
     context,
     new_incident,
-    north,
     offset,
     only,
     put_on,
@@ -339,7 +338,3 @@ def test_a_transition_rejection_says_what_is_allowed() -> None:
 def test_unit_statuses_on_an_incident_are_not_reachable_without_one() -> None:
     problem = rejection(roster(), "unit.status", {"unit": "ZPD-2", "status": "enroute"})
     assert (problem.field, problem.code) == ("with.incident", "conflict")
-
-
-def test_unit_positions_in_the_roster_are_known() -> None:
-    assert roster().units["ZPD-2"].location == north(500)

@@ -207,8 +207,9 @@ def incident_update(state: State, cmd: c.IncidentUpdate, ctx: Context) -> list[E
     if cmd.priority is not None and cmd.priority != incident.priority:
         changes["priority"], before["priority"] = cmd.priority, incident.priority
     if cmd.location is not None:
-        changes["location"] = point_of(cmd.location, "with.location")
-        before["location"] = incident.location
+        location = point_of(cmd.location, "with.location")
+        if location != incident.location:
+            changes["location"], before["location"] = location, incident.location
     if not changes:
         raise CommandRejected.one("with", "nothing would change", "conflict")
     return [

@@ -91,7 +91,7 @@ def emergency_declare(state: State, cmd: c.EmergencyDeclare, ctx: Context) -> li
         ):
             raise CommandRejected.one(
                 "with.member" if member else "with.unit",
-                f"emergency {open_one.id} is already open for {member.id if member else unit}",
+                f"emergency {open_one.id} is already open for {member.id if member else unit.id if unit else None}",
                 "conflict",
             )
     location = _emergency_location(state, cmd, ctx, member, unit)

@@ -394,6 +394,8 @@ def _unit_status_changed(s: State, e: Recorded) -> None:
     d = e.data
     unit = s.units[d["unit"]]
     _set_unit_status(unit, d["to"], e.at)
+    if d["to"] not in ("transporting", "athospital"):
+        unit.destination = None
     if d["to"] in ("available", "outofservice", "offduty"):
         _detach_unit(s, unit)
     elif d.get("incident"):

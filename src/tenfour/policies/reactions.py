@@ -120,7 +120,10 @@ def on_emergency_declared(
         ranked.payload["responding"] = responding
         commands.append(_journal(ranked))
         chosen += ranked.chosen
-    return commands + _dispatch(d["incident"], chosen, "emergency")
+    # One dispatch per unit: a unit taken a moment earlier must not sink the others.
+    for unit in chosen:
+        commands += _dispatch(d["incident"], [unit], "emergency")
+    return commands
 
 
 def on_alert_raised(

@@ -62,6 +62,9 @@ def _why_not(
         return f"already {unit.status} on this incident"
     if unit.status == "available":
         return None
+    if unit.status == "pursuit":
+        # A unit in pursuit cannot break off, and dispatch refuses it anyway.
+        return f"in pursuit on {unit.incident} (cannot be diverted)"
     if allow_divert and unit.status in RESPONDING and unit.incident:
         other = state.incidents.get(unit.incident)
         if other is not None and other.priority in config.divert_priorities:

@@ -59,6 +59,9 @@ class Watches:
         elif kind == "unit.status_changed":
             self.pending.pop((DISPATCH, d["unit"]), None)
             self._status_watch(UNIT, d["unit"], d["to"], at, d.get("incident"))
+            if d.get("incident") in state.incidents:
+                # A unit that put itself on the incident is the unit it was waiting for.
+                self._unassigned_watch(state, d["incident"], at)
         elif kind == "unit.dispatched":
             self.pending[(DISPATCH, d["unit"])] = Watch(
                 DISPATCH,

@@ -1,0 +1,40 @@
+"""A policy that breaks never fails the command that triggered it; a person is told."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from tenfour.clock import SimClock
+from tenfour.domain.values import Actor
+from tenfour.journal import SqliteEventStore
+from tenfour.service import Service
+
+ADMIN = Actor("admin", "setup")
+
+
+class BrokenOracle:
+    def rank(
+        self, to: tuple[float, float], origins: Sequence[tuple[float, float]]
+    ) -> tuple[Sequence[float], Sequence[float]]:
+        raise RuntimeError("routing engine down")
+
+
+def test_a_failing_policy_raises_an_alert_and_the_command_still_stands() -> None:
+    store = SqliteEventStore(":memory:")
+    service = Service(
+        store=store, clock=SimClock(datetime(2026, 1, 1, tzinfo=UTC)), oracle=BrokenOracle()
+    )
+    service.submit("agency.register", {"id": "ZPD", "kind": "police", "name": "ZPD"}, ADMIN)
+    service.submit("unit.register", {"id": "ZPD-1", "agency": "ZPD", "kind": "patrol"}, ADMIN)
+    location = {"lat": 37.79, "lon": -122.40}
+    service.submit("shift.start", {"unit": "ZPD-1", "location": location}, ADMIN)
+    handled = service.submit(
+        "incident.create", {"type": "THEFT", "priority": 3, "location": location}, ADMIN
+    )
+    incident = handled.events[0].data["incident"]
+    assert incident in service.state.incidents
+    alerts = [a for a in service.state.alerts.values() if a.kind == "policy_failed"]
+    assert len(alerts) == 1 and alerts[0].incident == incident and alerts[0].severity == "high"
+    assert "routing engine down" in (alerts[0].text or "")
+    assert service.policy_failures and store.verify().ok
