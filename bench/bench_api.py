@@ -84,7 +84,9 @@ def login(base: str, username: str) -> str:
     return token
 
 
-def wrk_load(base: str, token: str, seconds: int, connections: int, folder: Path) -> dict[str, float]:
+def wrk_load(
+    base: str, token: str, seconds: int, connections: int, folder: Path
+) -> dict[str, float]:
     script = folder / "locate.lua"
     script.write_text(WRK_SCRIPT % {"units": ", ".join(f'"{u}"' for u in UNITS), "token": token})
     out = subprocess.run(
@@ -120,7 +122,10 @@ def python_load(base: str, token: str, seconds: int, connections: int) -> dict[s
             n = 0
             while time.perf_counter() < stop:
                 n += 1
-                body = {"do": "unit.locate", "with": {"unit": UNITS[(k + n) % len(UNITS)], "lat": 37.79, "lon": -122.4}}
+                body = {
+                    "do": "unit.locate",
+                    "with": {"unit": UNITS[(k + n) % len(UNITS)], "lat": 37.79, "lon": -122.4},
+                }
                 started = time.perf_counter()
                 answer = client.post("/api/commands", json=body)
                 took = (time.perf_counter() - started) * 1000
@@ -144,11 +149,15 @@ def python_load(base: str, token: str, seconds: int, connections: int) -> dict[s
     }
 
 
-async def fan_out(base: str, desk: str, officer: str, boss: str, clients: int, trials: int) -> list[float]:
+async def fan_out(
+    base: str, desk: str, officer: str, boss: str, clients: int, trials: int
+) -> list[float]:
     """Delay (ms) from sending emergency.declare to its arrival at each client."""
     url = base.replace("http", "ws") + "/api/live"
     sockets = [
-        await websockets.connect(url, additional_headers={"Authorization": f"Bearer {desk}"}, max_size=2**24)
+        await websockets.connect(
+            url, additional_headers={"Authorization": f"Bearer {desk}"}, max_size=2**24
+        )
         for _ in range(clients)
     ]
     for ws in sockets:
@@ -158,10 +167,13 @@ async def fan_out(base: str, desk: str, officer: str, boss: str, clients: int, t
         for _ in range(trials):
             sent = time.perf_counter()
 
-            async def arrival(ws: Any) -> float:
+            async def arrival(ws: Any, sent: float = sent) -> float:
                 while True:
                     message = json.loads(await ws.recv())
-                    if message["type"] == "event" and message["event"]["type"] == "emergency.declared":
+                    if (
+                        message["type"] == "event"
+                        and message["event"]["type"] == "emergency.declared"
+                    ):
                         return (time.perf_counter() - sent) * 1000
 
             waiting = [asyncio.create_task(arrival(ws)) for ws in sockets]
@@ -171,7 +183,9 @@ async def fan_out(base: str, desk: str, officer: str, boss: str, clients: int, t
                 headers={"Authorization": f"Bearer {officer}"},
             )
             answer.raise_for_status()
-            emergency = answer.json()["events"][0]["emergency"]
+            emergency = next(
+                e["emergency"] for e in answer.json()["events"] if e["type"] == "emergency.declared"
+            )
             delays += await asyncio.gather(*waiting)
             cleared = await http.post(
                 "/api/commands",
@@ -202,31 +216,43 @@ def main() -> None:
         base = f"http://127.0.0.1:{args.port}"
         try:
             desk = login(base, "bench")
-            before = httpx.get(f"{base}/api/journal?limit=1", headers={"Authorization": f"Bearer {desk}"}).json()["head"]
+            before = httpx.get(
+                f"{base}/api/journal?limit=1", headers={"Authorization": f"Bearer {desk}"}
+            ).json()["head"]
             tool = "wrk" if shutil.which("wrk") else "python"
             load = (wrk_load if tool == "wrk" else python_load)(
                 base, desk, args.seconds, args.connections, *((folder,) if tool == "wrk" else ())
             )
-            after = httpx.get(f"{base}/api/journal?limit=1", headers={"Authorization": f"Bearer {desk}"}).json()["head"]
+            after = httpx.get(
+                f"{base}/api/journal?limit=1", headers={"Authorization": f"Bearer {desk}"}
+            ).json()["head"]
             delays = asyncio.run(
-                fan_out(base, desk, login(base, "nick"), login(base, "sarge"), args.clients, args.trials)
+                fan_out(
+                    base, desk, login(base, "nick"), login(base, "sarge"), args.clients, args.trials
+                )
             )
         finally:
             server.terminate()
             server.wait(timeout=30)
     delays.sort()
     p99 = delays[int(len(delays) * 0.99) - 1 if len(delays) >= 100 else -1]
-    print(f"## Server benchmark ({os.cpu_count()} cores; load from {tool}, {args.connections} connections, {args.seconds} s)\n")
+    print(
+        f"## Server benchmark ({os.cpu_count()} cores; load from {tool}, {args.connections} connections, {args.seconds} s)\n"
+    )
     print("| measure | value | target |")
     print("|---|---:|---|")
     print(f"| raw SQLite durable appends/s (baseline, 1 row per commit) | {raw:,.0f} | |")
     print(f"| journal appends/s (1 event per commit, hash chain) | {journal:,.0f} | |")
     print(f"| durable commands/s over HTTP (`unit.locate`) | {load['rate']:,.0f} | >= 1,000 |")
-    print(f"| command latency p50 / p99 ms | {load['p50_ms']:.1f} / {load['p99_ms']:.1f} | p99 < 50 |")
+    print(
+        f"| command latency p50 / p99 ms | {load['p50_ms']:.1f} / {load['p99_ms']:.1f} | p99 < 50 |"
+    )
     print(f"| non-2xx answers | {load['errors']:.0f} | 0 |")
     print(f"| events journaled during the load | {after - before:,} | |")
-    print(f"| emergency.declare -> {args.clients} live clients, p50 / p99 ms ({len(delays)} arrivals) | "
-          f"{statistics.median(delays):.1f} / {p99:.1f} | p99 < 100 |")
+    print(
+        f"| emergency.declare -> {args.clients} live clients, p50 / p99 ms ({len(delays)} arrivals) | "
+        f"{statistics.median(delays):.1f} / {p99:.1f} | p99 < 100 |"
+    )
     print(f"\nHTTP commands / raw SQLite appends: {load['rate'] / raw:.2f}")
 
 

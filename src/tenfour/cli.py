@@ -89,7 +89,8 @@ def serve(
 
     settings = Settings(database=database, map=map_name, demo=demo, announce=True)
     typer.echo(f"Ten-Four: journal {database}, map {map_name}, http://{host}:{port}/")
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+    # No per-request access log: security-relevant access is journaled (audit.*) instead.
+    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", access_log=False)
 
 
 user_app = typer.Typer(help="Staff accounts.", no_args_is_help=True)

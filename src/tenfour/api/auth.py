@@ -31,7 +31,7 @@ def source_of(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def current_account(request: Request, rt: Annotated[Runtime, Depends(runtime)]) -> Account:
+async def current_account(request: Request, rt: Annotated[Runtime, Depends(runtime)]) -> Account:
     token = token_of(request)
     account = (
         rt.accounts.session(token, now=rt.now(), idle=rt.settings.session_idle) if token else None
@@ -55,7 +55,7 @@ def actor_of(account: Account) -> Actor:
 def require(*roles: str):  # type: ignore[no-untyped-def]
     """A dependency that lets only ``roles`` through, journaling every denial."""
 
-    def check(
+    async def check(
         request: Request, account: CurrentAccount, rt: Annotated[Runtime, Depends(runtime)]
     ) -> Account:
         if account.role not in roles:

@@ -55,11 +55,11 @@ def _printable(text: str) -> str:
     return "".join(c if c.isprintable() else f"\\x{ord(c):02x}" for c in text)
 
 
-def runtime(request: Request) -> Runtime:
+async def runtime(request: Request) -> Runtime:
     rt: Runtime = request.app.state.runtime
     return rt
 
 
-def ws_runtime(websocket: WebSocket) -> Runtime:
+async def ws_runtime(websocket: WebSocket) -> Runtime:
     rt: Runtime = websocket.app.state.runtime
     return rt
