@@ -5,7 +5,7 @@ from __future__ import annotations
 import runpy
 import sys
 
-BENCHES = ["bench.bench_scenario", "bench.bench_geo", "bench.bench_journal"]
+BENCHES = ["bench.bench_scenario", "bench.bench_geo", "bench.bench_journal", "bench.bench_api"]
 
 
 def main() -> None:

@@ -72,6 +72,7 @@ def build_service(
     config: PolicyConfig | None = None,
     tokens: Callable[[], str] = new_tracking_code,
     oracle: DriveTimeOracle | None = None,
+    react_inline: bool = True,
 ) -> Service:
     """A service on ``store`` with the named map for drive times and addresses
     (``oracle`` replaces the map's drive times: benchmarks compare engines with it)."""
@@ -83,4 +84,5 @@ def build_service(
         geocoder=MapGeocoder(roads),
         config=config,
         tokens=tokens,
+        react_inline=react_inline,
     )

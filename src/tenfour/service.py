@@ -8,6 +8,7 @@ feed any other way, so audit, notification and policy reactions cannot be skippe
 from __future__ import annotations
 
 import logging
+import queue
 import secrets
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -71,6 +72,7 @@ class Service:
         config: PolicyConfig | None = None,
         geocoder: Geocoder | None = None,
         tokens: Callable[[], str] = new_tracking_code,
+        react_inline: bool = True,
     ) -> None:
         self.store = store
         self.clock = clock
@@ -85,6 +87,19 @@ class Service:
         self._subscribers: list[Subscriber] = []
         self._lock = threading.RLock()
         self._timer: Timer | None = None
+        # Inline (scenarios, tests): policies answer before handle() returns, at the same
+        # simulated instant. Deferred (the server): handle() returns once the command's
+        # own events are durable and published, and one reactor thread runs the
+        # policies, so an officer's emergency reaches every console before the
+        # response plan has been worked out.
+        self._reactions: queue.Queue[tuple[StoredEvent, ...] | None] | None = None
+        self._reactor: threading.Thread | None = None
+        if not react_inline:
+            self._reactions = queue.Queue()
+            self._reactor = threading.Thread(
+                target=self._react_forever, name="tenfour-reactor", daemon=True
+            )
+            self._reactor.start()
         self._catch_up()
         self._reschedule()
 
@@ -117,9 +132,40 @@ class Service:
                 if earlier is not None:
                     return Handled(tuple(earlier), duplicate=True)
             handled = self._one(command)
-            self._react(handled.events)
+            if self._reactions is None:
+                self._react(handled.events)
+            else:
+                self._reactions.put(handled.events)
             self._reschedule()
             return handled
+
+    def settle(self) -> None:
+        """Wait until every deferred reaction so far has been handled."""
+        if self._reactions is not None:
+            self._reactions.join()
+
+    def close(self) -> None:
+        """Finish pending reactions and stop the reactor thread."""
+        if self._reactions is not None and self._reactor is not None:
+            self._reactions.put(None)
+            self._reactor.join(timeout=30)
+            self._reactions = None
+
+    def _react_forever(self) -> None:
+        assert self._reactions is not None
+        reactions = self._reactions
+        while True:
+            events = reactions.get()
+            try:
+                if events is None:
+                    return
+                with self._lock:
+                    self._react(events)
+                    self._reschedule()
+            except Exception:  # never let the reactor die: later emergencies need it
+                log.exception("reactions failed")
+            finally:
+                reactions.task_done()
 
     def submit(
         self, do: str, with_: dict[str, Any], actor: Any = SYSTEM, key: str | None = None

@@ -47,17 +47,21 @@ class Server:
         body: dict[str, Any] = {"do": do, "with": with_}
         if key:
             body["idempotency_key"] = key
-        return self.client.post(
+        answer = self.client.post(
             "/api/commands", json=body, headers={"Authorization": f"Bearer {token}"}
         )
+        self.rt.service.settle()  # the policies' answers, before the test looks
+        return answer
 
     def get(self, token: str, path: str) -> Any:
         return self.client.get(path, headers={"Authorization": f"Bearer {token}"})
 
     def advance(self, **delta: float) -> None:
         self.clock.advance_to(self.clock.now() + timedelta(**delta))
+        self.rt.service.settle()
 
     def journal(self, type_prefix: str = "") -> list[dict[str, Any]]:
+        self.rt.service.settle()
         return [e.to_json() for e in self.rt.service.store.read() if e.type.startswith(type_prefix)]
 
 

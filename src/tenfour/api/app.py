@@ -76,7 +76,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             settings.database, passwords=Passwords.fast() if settings.fast_hashing else None
         )
         clock = settings.clock or RealClock()
-        service = build_service(store=store, clock=clock, map_name=settings.map)
+        service = build_service(store=store, clock=clock, map_name=settings.map, react_inline=False)
         hub = live.LiveHub(service, settings.feed_buffer, settings.client_queue)
         app.state.runtime = Runtime(
             settings=settings,
@@ -91,6 +91,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            service.close()
             if isinstance(clock, RealClock):
                 clock.stop()
             accounts.close()
