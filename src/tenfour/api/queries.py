@@ -11,8 +11,9 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Query
 from tenfour.api.auth import require
 from tenfour.api.context import Runtime, runtime
 from tenfour.api.errors import ERROR_RESPONSES
-from tenfour.api.schemas import JournalPage
+from tenfour.api.schemas import Board, IncidentDetail, JournalPage, Snapshot
 from tenfour.domain.snapshot import state_to_json
+from tenfour.domain.state import Alert, Bolo, Incident, Member, Tip, Unit
 from tenfour.views import board
 
 router = APIRouter(prefix="/api", tags=["queries"], responses=ERROR_RESPONSES)
@@ -23,21 +24,21 @@ Desk = Depends(require(*DESK))
 Rt = Annotated[Runtime, Depends(runtime)]
 
 
-@router.get("/board", dependencies=[Staff])
+@router.get("/board", dependencies=[Staff], response_model=Board)
 def get_board(rt: Rt) -> dict[str, Any]:
     """Open incidents (priority, then age), units with status and time in status, open alerts."""
     with rt.service.locked():
         return board(rt.service.state, rt.now())
 
 
-@router.get("/snapshot", dependencies=[Staff])
+@router.get("/snapshot", dependencies=[Staff], response_model=Snapshot)
 def get_snapshot(rt: Rt) -> dict[str, Any]:
     """The whole state with its journal position: fold events after ``position`` into it."""
     with rt.service.locked():
         return {"position": rt.service.state.seq, "state": state_to_json(rt.service.state)}
 
 
-@router.get("/incidents", dependencies=[Staff])
+@router.get("/incidents", dependencies=[Staff], response_model=list[Incident])
 def list_incidents(
     rt: Rt, status: Annotated[str, Query(pattern="^(open|closed|all)$")] = "open"
 ) -> list[dict[str, Any]]:
@@ -55,7 +56,7 @@ IdPath = Annotated[
 ]
 
 
-@router.get("/incidents/{incident}", dependencies=[Staff])
+@router.get("/incidents/{incident}", dependencies=[Staff], response_model=IncidentDetail)
 def get_incident(incident: IdPath, rt: Rt) -> dict[str, Any]:
     """One incident with its timeline, subjects, calls, units and recommendations."""
     with rt.service.locked():
@@ -83,12 +84,12 @@ def _table(rt: Runtime, name: str) -> list[dict[str, Any]]:
         return [dataclasses.asdict(row) for row in getattr(rt.service.state, name).values()]
 
 
-@router.get("/units", dependencies=[Staff])
+@router.get("/units", dependencies=[Staff], response_model=list[Unit])
 def list_units(rt: Rt) -> list[dict[str, Any]]:
     return _table(rt, "units")
 
 
-@router.get("/units/{unit}", dependencies=[Staff])
+@router.get("/units/{unit}", dependencies=[Staff], response_model=Unit)
 def get_unit(unit: IdPath, rt: Rt) -> dict[str, Any]:
     with rt.service.locked():
         found = rt.service.state.units.get(unit)
@@ -97,24 +98,24 @@ def get_unit(unit: IdPath, rt: Rt) -> dict[str, Any]:
         return dataclasses.asdict(found)
 
 
-@router.get("/members", dependencies=[Staff])
+@router.get("/members", dependencies=[Staff], response_model=list[Member])
 def list_members(rt: Rt) -> list[dict[str, Any]]:
     return _table(rt, "members")
 
 
-@router.get("/tips", dependencies=[Desk])
+@router.get("/tips", dependencies=[Desk], response_model=list[Tip])
 def list_tips(rt: Rt) -> list[dict[str, Any]]:
     """The tip triage queue (desk roles only: tipsters' contacts are in it)."""
     return _table(rt, "tips")
 
 
-@router.get("/alerts", dependencies=[Staff])
+@router.get("/alerts", dependencies=[Staff], response_model=list[Alert])
 def list_alerts(rt: Rt, open_only: bool = True) -> list[dict[str, Any]]:
     rows = _table(rt, "alerts")
     return [a for a in rows if not open_only or a["acknowledged_by"] is None]
 
 
-@router.get("/bolos", dependencies=[Staff])
+@router.get("/bolos", dependencies=[Staff], response_model=list[Bolo])
 def list_bolos(rt: Rt) -> list[dict[str, Any]]:
     return [b for b in _table(rt, "bolos") if b["active"]]
 

@@ -6,7 +6,7 @@ own schema in the OpenAPI document, generated from ``domain.commands.COMMANDS``.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal, Union
+from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
@@ -95,3 +95,91 @@ class JournalPage(BaseModel):
     events: list[EventOut]
     head: int = Field(description="the last seq in the journal")
     next_after: int = Field(description="pass as ?after= to read on")
+
+
+# --- query answers -------------------------------------------------------------------
+class BoardIncident(BaseModel):
+    incident: str
+    type: str
+    priority: int
+    location: dict[str, Any]
+    status: Literal["pending", "active"]
+    units: list[str]
+    created_at: str
+    elapsed_s: float | None
+
+
+class BoardUnit(BaseModel):
+    unit: str
+    agency: str
+    kind: str
+    status: str
+    status_since: str | None
+    elapsed_s: float | None
+    incident: str | None
+    members: list[str]
+    location: dict[str, Any] | None
+
+
+class BoardAlert(BaseModel):
+    alert: str
+    kind: str
+    severity: str
+    raised_at: str
+    member: str | None
+    unit: str | None
+    incident: str | None
+    text: str | None
+
+
+class BoardEmergency(BaseModel):
+    emergency: str
+    member: str | None
+    unit: str | None
+    incident: str
+
+
+class Board(BaseModel):
+    """The dispatcher's main screen: what is open, who is where, what needs a person."""
+
+    position: int = Field(description="journal position the board reflects")
+    at: str
+    incidents: list[BoardIncident]
+    units: list[BoardUnit]
+    alerts: list[BoardAlert]
+    emergencies: list[BoardEmergency]
+
+
+class Snapshot(BaseModel):
+    position: int = Field(description="fold events with seq > position into state")
+    state: dict[str, Any]
+
+
+class TimelineEntry(BaseModel):
+    seq: int
+    at: str
+    by: str
+    type: str
+    text: str
+    data: dict[str, Any]
+
+
+class IncidentDetail(BaseModel):
+    """One incident with everything a dispatcher's incident panel shows."""
+
+    id: str
+    type: str
+    priority: int
+    location: dict[str, Any]
+    source: str
+    created_at: str
+    status: str
+    units: list[str]
+    calls: list[Any]
+    subjects: list[Any]
+    tip: str | None
+    disposition: str | None
+    closed_at: str | None
+    timeline: list[TimelineEntry]
+    unit_details: list[Any]
+    recommendations: list[dict[str, Any]]
