@@ -123,6 +123,23 @@ class Service:
 
         return unsubscribe
 
+    def follow_journal(self) -> Callable[[], None] | None:
+        """On a journal shared by several nodes (PostgreSQL), fold in and publish other
+        nodes' events as soon as they commit; returns a function that stops it.
+        ``None`` for an embedded journal, which has no other writers."""
+        watch = getattr(self.store, "watch", None)
+        if watch is None:
+            return None
+
+        def on_head(seq: int) -> None:
+            if seq < 0 or seq > self.state.seq:
+                with self._lock:
+                    self._catch_up()
+                    self._reschedule()
+
+        stop: Callable[[], None] = watch(on_head)
+        return stop
+
     # --- the door ---------------------------------------------------------------------
     def handle(self, command: Command) -> Handled:
         """Decide, append durably, apply, publish, then let policies react."""

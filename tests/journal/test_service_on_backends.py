@@ -4,6 +4,7 @@ restart, and two nodes sharing one journal without lost updates."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -156,3 +157,26 @@ def test_two_nodes_on_one_journal_lose_no_update(backend: Backend) -> None:
     assert change["from"] == "dispatched" and change["incident"] == incident
     assert node_b.state.units["ZPD-3"].incident == incident
     assert node_b.store.verify().ok
+
+
+def test_a_node_hears_another_nodes_events_without_asking(backend: Backend) -> None:
+    # ARCHITECTURE: several API nodes share one PostgreSQL journal and learn of each
+    # other's events by LISTEN/NOTIFY plus catch-up, so every console stays live.
+    node_a = make_service(backend)
+    roster(node_a)
+    node_b = make_service(backend)
+    stop = node_b.follow_journal()
+    if stop is None:
+        assert backend.name == "sqlite"  # an embedded file has no other writers
+        return
+    heard: list[str] = []
+    node_b.subscribe(lambda events: heard.extend(e.type for e in events))
+    try:
+        node_a.submit("unit.status", {"unit": "ZPD-3", "status": "busy"}, DESK)
+        deadline = time.monotonic() + 5
+        while "unit.status_changed" not in heard and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert "unit.status_changed" in heard
+        assert node_b.state.units["ZPD-3"].status == "busy"
+    finally:
+        stop()

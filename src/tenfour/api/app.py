@@ -78,6 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         clock = settings.clock or RealClock()
         service = build_service(store=store, clock=clock, map_name=settings.map, react_inline=False)
         hub = live.LiveHub(service, settings.feed_buffer, settings.client_queue)
+        stop_following = service.follow_journal()
         app.state.runtime = Runtime(
             settings=settings,
             service=service,
@@ -91,6 +92,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            if stop_following is not None:
+                stop_following()
             service.close()
             if isinstance(clock, RealClock):
                 clock.stop()

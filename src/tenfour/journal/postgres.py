@@ -9,7 +9,9 @@ not used because a rolled-back transaction would leave a gap.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import logging
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -17,6 +19,8 @@ import psycopg
 
 from tenfour.journal.model import JournalError
 from tenfour.journal.sql import TABLE, Cursor, SqlEventStore
+
+log = logging.getLogger(__name__)
 
 SCHEMA_VERSION = 1
 SCHEMA_TABLE = "journal_schema"
@@ -145,5 +149,47 @@ class PostgresEventStore(SqlEventStore):
                 cur.execute(f"LOCK TABLE {TABLE} IN EXCLUSIVE MODE")
                 yield cur
 
+    def _announce(self, cur: Cursor, head: int) -> None:
+        # Delivered at commit, in commit order, to every node LISTENing.
+        cur.execute("SELECT pg_notify(%s, %s)", (CHANNEL, str(head)))
+
     def _close_connection(self) -> None:
         self._conn.close()
+
+    def watch(self, on_head: Callable[[int], None]) -> Callable[[], None]:
+        """Call ``on_head(seq)`` whenever another node (or this one) appends; returns a
+        function that stops watching. A missed notification costs nothing: the
+        receiver catches up from its own position, so only timeliness rides on it."""
+        return _watch(self._dsn, on_head)
+
+
+CHANNEL = "tenfour_journal"
+
+
+def _watch(dsn: str, on_head: Callable[[int], None]) -> Callable[[], None]:
+    stop = threading.Event()
+
+    def run() -> None:
+        while not stop.is_set():
+            try:
+                with psycopg.connect(dsn, autocommit=True) as conn:
+                    conn.execute(f"LISTEN {CHANNEL}")
+                    on_head(-1)  # (re)connected: catch up on whatever came meanwhile
+                    while not stop.is_set():
+                        for note in conn.notifies(timeout=0.5, stop_after=64):
+                            on_head(int(note.payload))
+            except psycopg.Error:
+                log.warning("journal watch lost its connection; retrying", exc_info=True)
+                stop.wait(1.0)
+            except Exception:  # a broken callback must not end the watch
+                log.exception("journal watch callback failed")
+                stop.wait(0.1)
+
+    thread = threading.Thread(target=run, name="tenfour-journal-watch", daemon=True)
+    thread.start()
+
+    def cancel() -> None:
+        stop.set()
+        thread.join(timeout=5)
+
+    return cancel

@@ -135,7 +135,12 @@ class SqlEventStore(ABC):
                 idempotency_key=idempotency_key,
             )
             cur.executemany(self._sql(_INSERT), rows)
+            self._announce(cur, rows[-1].seq)
         return AppendResult(tuple(row.to_event() for row in rows), False)
+
+    def _announce(self, cur: Cursor, head: int) -> None:  # noqa: B027 - optional hook
+        """Tell other nodes sharing this journal that it grew (inside the transaction,
+        so they hear of it only if it commits). Nothing to do for an embedded file."""
 
     def read(self, after: int = 0, limit: int | None = None) -> Iterator[StoredEvent]:
         _check_count("after", after)
