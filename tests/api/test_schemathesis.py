@@ -23,7 +23,7 @@ from tenfour.api.settings import Settings
 
 from .live_server import serving
 
-EXAMPLES = 200
+EXAMPLES = 300
 PASSWORD = "schemathesis-dispatcher-1"
 
 
