@@ -5,7 +5,14 @@ from __future__ import annotations
 import runpy
 import sys
 
-BENCHES = ["bench.bench_scenario", "bench.bench_geo", "bench.bench_journal", "bench.bench_api"]
+BENCHES = [
+    "bench.bench_scenario",
+    "bench.bench_geo",
+    "bench.bench_journal",
+    "bench.bench_api",
+    "bench.bench_city",
+    "bench.bench_replay",
+]
 
 
 def main() -> None:

@@ -10,8 +10,10 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from tenfour.geo.cli import map_app
 from tenfour.journal import JournalError, open_store
 from tenfour.journal.cli import show, verify_text
+from tenfour.sim.replay.cli import replay_app
 
 app = typer.Typer(help="Ten-Four computer-aided dispatch.", no_args_is_help=True)
 scenario_app = typer.Typer(
@@ -20,6 +22,8 @@ scenario_app = typer.Typer(
 journal_app = typer.Typer(help="Read and verify the journal.", no_args_is_help=True)
 app.add_typer(scenario_app, name="scenario")
 app.add_typer(journal_app, name="journal")
+app.add_typer(map_app, name="map")
+app.add_typer(replay_app, name="replay")
 
 DEFAULT_DB = "tenfour.db"
 Database = Annotated[
@@ -77,7 +81,11 @@ def serve(
     port: Annotated[int, typer.Option(help="port to listen on", min=1, max=65535)] = 8000,
     database: Database = DEFAULT_DB,
     map_name: Annotated[
-        str, typer.Option("--map", help="a shipped map name or an .osm/.osm.pbf path")
+        str,
+        typer.Option(
+            "--map",
+            help="demo, an imported map name, a .tenfour-map file, or an .osm/.osm.pbf path",
+        ),
     ] = "demo",
     demo: Annotated[bool, typer.Option(help="load the demo city into an empty journal")] = True,
 ) -> None:

@@ -11,16 +11,17 @@ import logging
 import queue
 import secrets
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from pydantic import BaseModel
 
 from tenfour.clock import Clock, Timer, iso
 from tenfour.domain import Command, CommandRejected, Context, State, decide, evolve
 from tenfour.domain.commands import parse_command
+from tenfour.domain.state import Closure
 from tenfour.domain.values import SYSTEM, Location
 from tenfour.journal import (
     ConcurrencyError,
@@ -43,6 +44,24 @@ class Geocoder(Protocol):
 
     def geocode(self, text: str) -> Any: ...
     def reverse_geocode(self, lat: float, lon: float) -> str: ...
+
+
+@runtime_checkable
+class RoadEngine(Protocol):
+    """What the service needs of a drive-time oracle to close roads (``bootstrap.MapOracle``)."""
+
+    def place_road(self, request: Mapping[str, Any]) -> dict[str, Any]:
+        """``segments``, ``street`` and ``map`` of a ``road.close`` request; raises
+        ``ValueError`` (with a ``field`` attribute) when it is nowhere on the map."""
+        ...
+
+    def set_closures(self, closures: Sequence[Closure]) -> None:
+        """Drive times from now on respect exactly these (active) closures."""
+        ...
+
+
+#: Events after which the oracle's closures are set again.
+ROAD_EVENTS = frozenset({"road.closed", "road.reopened"})
 
 
 @dataclass(frozen=True)
@@ -236,11 +255,24 @@ class Service:
             evolve(self.state, event)
             self.watches.observe(self.state, event)
             self.timelines.apply(event)
+        if any(event.type in ROAD_EVENTS for event in events):
+            self._roads_changed()
         for subscriber in list(self._subscribers):
             try:
                 subscriber(events)
             except Exception:  # one broken listener must not stop the others
                 log.exception("subscriber failed")
+
+    def _roads_changed(self) -> None:
+        """Hand the active closures to the drive-time engine (also on replay at start)."""
+        if not isinstance(self.oracle, RoadEngine):
+            return
+        active = [c for c in self.state.closures.values() if c.active]
+        try:
+            self.oracle.set_closures(active)
+        except Exception:  # the event is committed; drive times must not stop working
+            log.exception("could not apply %d road closures", len(active))
+            self.policy_failures.append("road closures could not be applied to drive times")
 
     def _react(self, events: Iterable[StoredEvent]) -> None:
         """Policies answer events with system commands, breadth first, until quiet."""
@@ -314,10 +346,26 @@ class Service:
         for name, value in command.payload:
             if isinstance(value, Location) and not value.has_point:
                 updates[name] = self._geocode(value, f"with.{name}")
+        if command.do == "road.close":
+            updates.update(self._placed_road(command.payload, updates))
         if not updates:
             return command
         payload = command.payload.model_copy(update=updates)
         return Command(command.do, payload, command.actor, command.idempotency_key)
+
+    def _placed_road(self, payload: BaseModel, updates: dict[str, Any]) -> dict[str, Any]:
+        """Where a closure falls on the map: its road segments (the domain cannot look)."""
+        if not isinstance(self.oracle, RoadEngine):
+            return {}
+        request = payload.model_dump(mode="json")
+        for name, value in updates.items():
+            request[name] = value.model_dump(mode="json") if isinstance(value, BaseModel) else value
+        try:
+            return self.oracle.place_road(request)
+        except ValueError as error:
+            field_ = getattr(error, "field", "location")
+            reason = getattr(error, "reason", str(error))
+            raise CommandRejected.one(f"with.{field_}", reason, "not_found") from None
 
     def _geocode(self, location: Location, field_: str) -> BaseModel:
         if self.geocoder is None or location.address is None:

@@ -8,6 +8,8 @@ HERE = {"lat": 37.7925893, "lon": -122.3958821}
 INCIDENT = "2026-000001"
 
 EXAMPLES: dict[str, dict[str, Any]] = {
+    "road.close": {"location": HERE, "radius_m": 30, "reason": "parade"},
+    "road.reopen": {"closure": "RC-000001"},
     "agency.register": {"id": "ZTA", "kind": "police", "name": "Zootopia Transit Police"},
     "facility.register": {"id": "F1", "kind": "station", "name": "Station 1", "location": HERE},
     "member.register": {"id": "newbie", "name": "New Officer", "agency": "ZPD"},

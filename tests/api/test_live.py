@@ -104,6 +104,8 @@ def every_event_type(server: Server) -> None:
     ok(boss, "emergency.clear", {"emergency": emergency})
     server.advance(minutes=15)  # timers fire: overdue checks, unacknowledged dispatches
     ok(desk, "incident.close", {"incident": incident, "disposition": "ARREST"})
+    closure = ok(desk, "road.close", {"street": "Market Street", "reason": "parade"})[0]
+    ok(desk, "road.reopen", {"closure": closure["closure"]})
     server.client.post("/api/logout", headers={"Authorization": f"Bearer {boss}"})
     for _ in range(5):
         server.client.post("/api/login", json={"username": "medic", "password": "wrong"})

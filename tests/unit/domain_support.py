@@ -494,6 +494,7 @@ class Busy:
     bolo: str = "B-000001"
     emergency: str = "E-000001"
     alert: str = "A-000001"
+    closure: str = "RC-000001"  # road segments 3 and 4 closed
 
 
 BUSY = Busy()
@@ -515,6 +516,7 @@ def _busy_desk() -> State:
     run(state, "subject.add", subject)
     run(state, "bolo.issue", {"description": "black fox, silver patches", "area": "Main St"})
     run(state, "emergency.declare", {"member": "delgato"})
+    run(state, "road.close", {"segments": [3, 4], "reason": "water main"})
     return state
 
 

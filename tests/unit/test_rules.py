@@ -39,6 +39,8 @@ from .domain_support import (
 
 # One valid payload per command, acceptable on ``busy_desk()`` by ``ACTOR_FOR`` below.
 SAMPLES: dict[str, dict[str, Any]] = {
+    "road.close": {"segments": [7], "factor": 2.0, "reason": "roadworks"},
+    "road.reopen": {"closure": BUSY.closure},
     "agency.register": {"id": "ZAS", "kind": "fire", "name": "Zootopia Fire"},
     "facility.register": {"id": "ZJL", "kind": "jail", "name": "City Jail", "location": PLACE},
     "member.register": {"id": "finnick", "name": "Finnick", "agency": "ZPD"},

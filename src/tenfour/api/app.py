@@ -23,7 +23,7 @@ from tenfour.accounts import (
     generate_password,
     open_accounts,
 )
-from tenfour.api import auth, commands, live, queries, tips
+from tenfour.api import auth, commands, live, queries, tips, web
 from tenfour.api.context import Runtime
 from tenfour.api.errors import on_http_error, on_rejected, on_validation_error
 from tenfour.api.ratelimit import RateLimiter
@@ -31,6 +31,7 @@ from tenfour.api.settings import Settings
 from tenfour.bootstrap import build_service
 from tenfour.clock import RealClock
 from tenfour.domain.errors import CommandRejected
+from tenfour.geo import load_map
 from tenfour.journal import open_store
 from tenfour.service import Service
 from tenfour.sim.roster import apply_roster
@@ -85,6 +86,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             accounts=accounts,
             tips_limit=RateLimiter(settings.tips_per_window, settings.tip_window),
             hub=hub,
+            roads=load_map(settings.map),
         )
         app.state.demo_passwords = load_demo(service, accounts) if settings.demo else {}
         if settings.announce:
@@ -111,8 +113,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(StarletteHTTPException, on_http_error)
     app.add_exception_handler(CommandRejected, on_rejected)
     app.add_exception_handler(AccountError, _on_account_error)
-    for module in (auth, commands, queries, tips, live):
+    for module in (auth, commands, queries, tips, live, web):
         app.include_router(module.router)
+    app.mount("/static", web.static_files(), name="static")
 
     @app.get("/api/health", tags=["queries"])
     def health() -> dict[str, Any]:

@@ -14,6 +14,7 @@ from tenfour.api.settings import Settings
 from tenfour.domain.commands import parse_command
 from tenfour.domain.errors import CommandRejected
 from tenfour.domain.values import SYSTEM
+from tenfour.geo import RoadMap
 from tenfour.service import Service
 
 log = logging.getLogger(__name__)
@@ -26,6 +27,8 @@ class Runtime:
     accounts: AccountStore
     tips_limit: RateLimiter
     hub: object  # tenfour.api.live.LiveHub; typed loosely to avoid an import cycle
+    #: The road map the pages draw and route on (the service's own, cached per process).
+    roads: RoadMap | None = None
 
     def now(self) -> datetime:
         return self.service.clock.now()

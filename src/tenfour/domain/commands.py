@@ -314,6 +314,54 @@ class TransportArrive(Payload):
     destination: str | None = OptId
 
 
+# --- roads -----------------------------------------------------------------------------
+SegmentId = Annotated[int, Field(ge=0, le=2_147_483_647)]
+
+
+class RoadClose(Payload):
+    """Close a road, or slow it down, until it is reopened.
+
+    Where: a ``location`` (the road segment nearest it, plus those within
+    ``radius_m``), a ``street`` (all of it; with a location, only near it), or the
+    map's ``segment`` id(s). The service places it on the map and fills ``segments``.
+    """
+
+    model_config = any_of("location", "street", "segment", "segments")
+
+    location: Location | None = None
+    street: str | None = Field(default=None, min_length=1, max_length=200, pattern=NO_NUL)
+    segment: SegmentId | None = None
+    segments: list[SegmentId] | None = Field(default=None, min_length=1, max_length=5000)
+    radius_m: float = Field(default=0.0, ge=0, le=2000, allow_inf_nan=False)
+    factor: float | None = Field(
+        default=None,
+        ge=1,
+        le=1000,
+        allow_inf_nan=False,
+        description="drive time multiplied by this (2: half speed); leave out to close the road",
+    )
+    reason: str | None = Field(default=None, min_length=1, max_length=500, pattern=NO_NUL)
+    map: str | None = Field(
+        default=None, max_length=100, pattern=NO_NUL, description="filled in by the service"
+    )
+
+    @model_validator(mode="after")
+    def _somewhere(self) -> RoadClose:
+        if (
+            self.location is None
+            and self.street is None
+            and self.segment is None
+            and not self.segments
+        ):
+            raise ValueError("give a location, a street or a segment")
+        return self
+
+
+class RoadReopen(Payload):
+    closure: str = Id
+    reason: str | None = Field(default=None, min_length=1, max_length=500, pattern=NO_NUL)
+
+
 # --- system-only commands, issued by policies --------------------------------------
 class AlertRaise(Payload):
     kind: Literal[
@@ -392,6 +440,8 @@ COMMANDS: dict[str, type[Payload]] = {
     "arrest.record": ArrestRecord,
     "transport.start": TransportStart,
     "transport.arrive": TransportArrive,
+    "road.close": RoadClose,
+    "road.reopen": RoadReopen,
 }
 
 

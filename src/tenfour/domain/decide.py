@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from tenfour.domain import incidents, safety, units
+from tenfour.domain import incidents, roads, safety, units
 from tenfour.domain.commands import Command
 from tenfour.domain.errors import CommandRejected
 from tenfour.domain.events import Event
@@ -55,6 +55,8 @@ HANDLERS: dict[str, Handler] = {
     "arrest.record": incidents.arrest_record,
     "transport.start": units.transport_start,
     "transport.arrive": units.transport_arrive,
+    "road.close": roads.road_close,
+    "road.reopen": roads.road_reopen,
 }
 
 

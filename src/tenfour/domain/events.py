@@ -50,6 +50,8 @@ EVENTS: dict[str, frozenset[str]] = {
         "arrest.recorded": "incident subject charges members",
         "transport.started": "unit incident patient destination",
         "transport.arrived": "unit incident destination",
+        "road.closed": "closure segments closed factor",
+        "road.reopened": "closure",
         "audit.login": "user action outcome",
         "audit.logout": "user action outcome",
         "audit.login_failed": "user action outcome",

@@ -48,6 +48,8 @@ PERMISSIONS: dict[str, tuple[Role, ...]] = {
     "arrest.record": ("officer", "supervisor", "admin"),
     "transport.start": ("officer", *_DESK),
     "transport.arrive": ("officer", *_DESK),
+    "road.close": (*_DESK,),
+    "road.reopen": (*_DESK,),
 }
 
 #: Unit status -> statuses it may change to with ``unit.status``. ``dispatched`` is

@@ -15,6 +15,7 @@ from tenfour.domain.state import (
     Alert,
     Bolo,
     Call,
+    Closure,
     Emergency,
     Facility,
     Incident,
@@ -37,6 +38,7 @@ _TABLES: dict[str, type] = {
     "alerts": Alert,
     "emergencies": Emergency,
     "bolos": Bolo,
+    "closures": Closure,
 }
 
 
@@ -55,7 +57,7 @@ def state_to_json(state: State) -> dict[str, Any]:
 def state_from_json(data: dict[str, Any]) -> State:
     state = State()
     for name, kind in _TABLES.items():
-        setattr(state, name, {key: kind(**row) for key, row in data[name].items()})
+        setattr(state, name, {key: kind(**row) for key, row in data.get(name, {}).items()})
     state.tips_by_code = dict(data["tips_by_code"])
     state.counters = dict(data["counters"])
     state.versions = dict(data["versions"])

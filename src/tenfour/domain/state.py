@@ -190,6 +190,26 @@ class Bolo:
 
 
 @dataclass
+class Closure:
+    """A road closed (``factor`` None) or slowed down, on the map's ``segments``."""
+
+    id: str
+    segments: list[int]
+    factor: float | None
+    closed_at: str
+    closed_by: str
+    street: str | None = None
+    location: Point | None = None
+    reason: str | None = None
+    map: str | None = None
+    reopened_at: str | None = None
+
+    @property
+    def active(self) -> bool:
+        return self.reopened_at is None
+
+
+@dataclass
 class State:
     """Everything ``decide`` may look at. Built only by ``evolve``."""
 
@@ -205,6 +225,7 @@ class State:
     alerts: dict[str, Alert] = field(default_factory=dict)
     emergencies: dict[str, Emergency] = field(default_factory=dict)
     bolos: dict[str, Bolo] = field(default_factory=dict)
+    closures: dict[str, Closure] = field(default_factory=dict)
     #: How many of each numbered thing exist, for the next id ("incident:2026" per year).
     counters: dict[str, int] = field(default_factory=dict)
     #: Version of each journal stream, for optimistic concurrency.
@@ -494,6 +515,26 @@ def _transport_started(s: State, e: Recorded) -> None:
     s.units[e.data["unit"]].destination = e.data["destination"]
 
 
+def _road_closed(s: State, e: Recorded) -> None:
+    d = e.data
+    _count(s, "closure")
+    s.closures[d["closure"]] = Closure(
+        d["closure"],
+        [int(x) for x in d["segments"]],
+        None if d["closed"] else float(d["factor"]),
+        e.at,
+        e.by,
+        street=d.get("street"),
+        location=_point(d.get("location")),
+        reason=d.get("reason"),
+        map=d.get("map"),
+    )
+
+
+def _road_reopened(s: State, e: Recorded) -> None:
+    s.closures[e.data["closure"]].reopened_at = e.at
+
+
 def _nothing(s: State, e: Recorded) -> None:
     """Events that are history only (notes, requests, recommendations) change no state."""
 
@@ -532,6 +573,8 @@ _APPLY: dict[str, Callable[[State, Recorded], None]] = {
     "arrest.recorded": _nothing,
     "transport.started": _transport_started,
     "transport.arrived": _nothing,
+    "road.closed": _road_closed,
+    "road.reopened": _road_reopened,
     "audit.login": _nothing,
     "audit.logout": _nothing,
     "audit.login_failed": _nothing,

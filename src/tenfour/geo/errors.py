@@ -53,3 +53,12 @@ class OutsideMapError(GeoError):
 
 class GeocodeError(GeoError):
     """An address text cannot be read at all (empty or too long)."""
+
+
+class ClosureError(GeoError):
+    """A road closure that cannot be placed on the map; ``field`` names the input."""
+
+    def __init__(self, field: str, reason: str) -> None:
+        self.field = field
+        self.reason = reason
+        super().__init__(f"{field}: {reason}")

@@ -175,6 +175,16 @@ class Gazetteer:
                     return self._answer(node, f"{a.display} & {b.display}", "intersection")
         return None
 
+    def name_indices(self, text: str) -> IntArray:
+        """Indices in the network's ``names`` of the street(s) ``text`` names."""
+        wanted = {s.key for s in self._lookup(text)}
+        if not wanted:
+            return np.zeros(0, dtype=np.int64)
+        return np.array(
+            [i for i, name in enumerate(self._network.names) if normalise(name) in wanted],
+            dtype=np.int64,
+        )
+
     def nearest_corner(self, point_xy: FloatArray, radius_m: float) -> int | None:
         """The corner node nearest a projected point, if within ``radius_m``."""
         if self._corner_tree is None:

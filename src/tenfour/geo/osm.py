@@ -9,6 +9,7 @@ gated private road) can never get an ETA of "unreachable" where one exists.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +31,8 @@ FloatArray = NDArray[np.float64]
 MIN_ARC_TIME_S = 1e-3
 
 _KNOWN_SUFFIXES = (".osm", ".pbf", ".osm.gz", ".osm.bz2", ".opl", ".o5m", ".osc")
+# How often (in ways read) ``load_network`` reports progress.
+_PROGRESS_EVERY = 2000
 # Messages of libosmium's parsers that mean the file stops in the middle.
 _TRUNCATION_HINTS = ("eof", "no element found", "unclosed token", "truncated")
 
@@ -81,15 +84,16 @@ class _Collected:
     way: list[int]
 
 
-def load_network(path: str | Path) -> RoadNetwork:
+def load_network(path: str | Path, progress: Callable[[int], None] | None = None) -> RoadNetwork:
     """Load ``path`` (``.osm``, ``.osm.pbf``, ...) into a :class:`RoadNetwork`.
 
     Raises :class:`MapError` naming the file and the reason when it is missing, empty,
-    truncated, not OSM data, or holds no drivable road.
+    truncated, not OSM data, or holds no drivable road. ``progress`` is told how many
+    road ways have been read, now and then.
     """
     path = Path(path)
     source = _open_checked(path)
-    collected, names, classes = _read_ways(path, source)
+    collected, names, classes = _read_ways(path, source, progress)
     if not collected.way:
         raise MapError(path, "no drivable roads (highway=* ways) in the file")
     network = _build(str(path), collected, names, classes)
@@ -115,7 +119,7 @@ def _open_checked(path: Path) -> osmium.io.File:
 
 
 def _read_ways(
-    path: Path, source: osmium.io.File
+    path: Path, source: osmium.io.File, progress: Callable[[int], None] | None = None
 ) -> tuple[_Collected, tuple[str, ...], tuple[str, ...]]:
     got = _Collected([], [], [], [], [], [], [], [], [])
     name_index: dict[str, int] = {}
@@ -129,10 +133,14 @@ def _read_ways(
         .with_filter(osmium.filter.KeyFilter("highway"))
     )
     piece = -1
+    ways = 0
     try:
         for way in processor:
             if not isinstance(way, osmium.osm.Way):  # the filters let only ways through
                 continue
+            ways += 1
+            if progress is not None and ways % _PROGRESS_EVERY == 0:
+                progress(ways)
             # copying the few keys used is much faster than all tags (tiger:* and more)
             way_tags = way.tags
             tags = {k: v for k in TAG_KEYS if (v := way_tags.get(k)) is not None}
@@ -167,6 +175,8 @@ def _read_ways(
         if any(hint in message.lower() for hint in _TRUNCATION_HINTS):
             raise MapError(path, f"file is truncated or corrupt ({message})") from exc
         raise MapError(path, f"not an OSM file ({message})") from exc
+    if progress is not None:
+        progress(ways)
     return got, tuple(name_index), tuple(class_index)
 
 

@@ -7,16 +7,20 @@ the short walk from the point to the road is not part of any ETA or distance.
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+import hashlib
+import threading
+from collections.abc import Mapping, Sequence
 from importlib import resources
 from pathlib import Path
-from typing import Final, TypeAlias
+from typing import TYPE_CHECKING, Any, Final, TypeAlias
 
 import numpy as np
 from numpy.typing import NDArray
 
 from tenfour.geo.errors import MapError, OutsideMapError
 from tenfour.geo.geocoding import Gazetteer, Geocoded, check_query, distinct
+from tenfour.geo.mapfile import is_map_file, read_map
+from tenfour.geo.maps import find_map
 from tenfour.geo.osm import RoadNetwork, load_network
 from tenfour.geo.projection import LocalProjection
 from tenfour.geo.routing import NO_ARC, ArcPoints, Router, Tree
@@ -32,6 +36,10 @@ from tenfour.geo.values import (
     check_points,
     point_label,
 )
+
+if TYPE_CHECKING:
+    from tenfour.geo.hierarchy import Hierarchy, Metric
+    from tenfour.geo.index import DriveTimeIndex
 
 IntArray = NDArray[np.int64]
 FloatArray = NDArray[np.float64]
@@ -55,9 +63,23 @@ OriginsLike: TypeAlias = SnappedPoints | FloatArray | Sequence[Snap | Sequence[f
 class RoadMap:
     """A drive graph with snapping, drive times, routes and (reverse) geocoding."""
 
-    def __init__(self, network: RoadNetwork, *, max_snap_m: float = MAX_SNAP_M) -> None:
+    def __init__(
+        self,
+        network: RoadNetwork,
+        *,
+        max_snap_m: float = MAX_SNAP_M,
+        order: IntArray | None = None,
+        meta: Mapping[str, Any] | None = None,
+    ) -> None:
         self.network = network
         self.max_snap_m = max_snap_m
+        #: what the map file says of itself (source, SHA-256, attribution); {} for OSM
+        self.meta: Mapping[str, Any] = dict(meta or {})
+        self._order = order
+        self._hierarchy: Hierarchy | None = None
+        self._base_metric: Metric | None = None
+        self._hierarchy_lock = threading.Lock()
+        self._fingerprint: str | None = None
         net = network
         self._projection = LocalProjection(
             float((net.lat.min() + net.lat.max()) / 2), float((net.lon.min() + net.lon.max()) / 2)
@@ -73,7 +95,12 @@ class RoadMap:
 
     @classmethod
     def load(cls, path: str | Path) -> RoadMap:
-        """Load an OSM file (``.osm``, ``.osm.pbf``); raises :class:`MapError`."""
+        """Load a map file (``.tenfour-map``) or an OSM file (``.osm``, ``.osm.pbf``);
+        raises :class:`MapError`."""
+        path = Path(path)
+        if path.is_file() and is_map_file(path):
+            stored = read_map(path)
+            return cls(stored.network, order=stored.rank, meta=stored.meta)
         return cls(load_network(path))
 
     # ---- properties -------------------------------------------------------------
@@ -93,15 +120,80 @@ class RoadMap:
     def arc_count(self) -> int:
         return self.network.arc_count
 
+    # ---- the drive-time hierarchy ---------------------------------------------------
+
+    @property
+    def hierarchy(self) -> Hierarchy:
+        """The contraction hierarchy of the map (built on first use, then kept)."""
+        with self._hierarchy_lock:
+            if self._hierarchy is None:
+                from tenfour.geo.hierarchy import Hierarchy
+                from tenfour.geo.ordering import contraction_order
+
+                net = self.network
+                if self._order is None:
+                    self._order = contraction_order(net.lat, net.lon, net.arc_from, net.arc_to)
+                self._hierarchy = Hierarchy(net.node_count, net.arc_from, net.arc_to, self._order)
+            return self._hierarchy
+
+    def metric_for(self, arc_time_s: FloatArray | None = None) -> Metric:
+        """The hierarchy customized for these arc times (``None``: the map's, kept)."""
+        hierarchy = self.hierarchy
+        if arc_time_s is not None:
+            if arc_time_s.shape != (self.arc_count,):
+                raise ValueError(f"{arc_time_s.size} arc times for {self.arc_count} arcs")
+            return hierarchy.customize(arc_time_s, self.network.arc_length_m)
+        with self._hierarchy_lock:
+            if self._base_metric is None:
+                net = self.network
+                self._base_metric = hierarchy.customize(net.arc_time_s, net.arc_length_m)
+            return self._base_metric
+
+    def index(
+        self, arc_time_s: FloatArray | None = None, *, engine: str = "auto"
+    ) -> DriveTimeIndex:
+        """A new, empty :class:`DriveTimeIndex` of units on this map (see its engines)."""
+        from tenfour.geo.index import DriveTimeIndex
+
+        return DriveTimeIndex(self, arc_time_s, engine=engine)
+
+    @property
+    def fingerprint(self) -> str:
+        """Names this road graph: the same for the same nodes and arcs, whatever the file.
+
+        Journaled road closures carry it, so segment ids are only trusted on their map.
+        """
+        if self._fingerprint is None:
+            net = self.network
+            digest = hashlib.sha256()
+            for array in (net.node_id, net.arc_from, net.arc_to):
+                digest.update(np.ascontiguousarray(array, dtype=np.int64).tobytes())
+            self._fingerprint = f"{net.node_count}n-{net.arc_count}a-{digest.hexdigest()[:16]}"
+        return self._fingerprint
+
+    def arc_points(self, origins: OriginsLike) -> ArcPoints:
+        """Points as arcs and fractions (snapped unless already :class:`Snap`)."""
+        return self._as_arc_points(origins)
+
+    def target_point(self, to: PointLike) -> ArcPoints:
+        """One target point as arcs and fractions (errors name the field ``to``)."""
+        return ArcPoints(*arc_rows([self._as_snap(to, "to")]))
+
     # ---- snapping ---------------------------------------------------------------
 
     def snap(self, lat: float, lon: float) -> Snap:
         """The nearest point on the nearest road segment to (``lat``, ``lon``)."""
         return self._snap(check_points([(lat, lon)], "", single=True), "", single=True)[0]
 
-    def snap_many(self, points: Sequence[Sequence[float]] | FloatArray) -> SnappedPoints:
-        """Snap an ``(n, 2)`` array (or sequence) of ``(lat, lon)`` in one vectorised pass."""
-        return self._snap(check_points(points, "points"), "points")
+    def snap_many(
+        self, points: Sequence[Sequence[float]] | FloatArray, *, strict: bool = True
+    ) -> SnappedPoints:
+        """Snap an ``(n, 2)`` array (or sequence) of ``(lat, lon)`` in one vectorised pass.
+
+        ``strict=False`` snaps points off the map too, instead of raising
+        :class:`OutsideMapError`: their ``distance_m`` is above :attr:`max_snap_m`.
+        """
+        return self._snap(check_points(points, "points"), "points", strict=strict)
 
     def _snap(
         self,
@@ -110,6 +202,7 @@ class RoadMap:
         *,
         single: bool = False,
         index_of: Sequence[int] | None = None,
+        strict: bool = True,
     ) -> SnappedPoints:
         if latlon.shape[0] == 0:
             none = np.zeros((0, 2))
@@ -120,7 +213,7 @@ class RoadMap:
         xy = self._projection.to_xy(latlon[:, 0], latlon[:, 1])
         hits = self._segments.nearest(xy, self.max_snap_m)
         too_far = np.flatnonzero(hits.distance_m > self.max_snap_m)
-        if too_far.size:
+        if too_far.size and strict:
             i = int(too_far[0])
             raise OutsideMapError(
                 float(latlon[i, 0]),
@@ -216,6 +309,36 @@ class RoadMap:
             return names.corner_name(corner, street)
         return street or "unnamed road"
 
+    # ---- road segments (closures) -------------------------------------------------
+
+    @property
+    def segment_count(self) -> int:
+        """Road segments: node pairs joined by an arc in one or both directions."""
+        return int(self._seg_a.size)
+
+    def segment_arcs(self, segments: IntArray) -> IntArray:
+        """``(k, 2)`` arcs of each segment: forward and backward, :data:`NO_ARC` if none."""
+        return np.stack([self._seg_fwd[segments], self._seg_bwd[segments]], axis=1)
+
+    def segment_streets(self, segments: IntArray) -> list[str]:
+        """The street name of each segment ("" when unnamed)."""
+        names = self.network.names
+        return [names[i] for i in self._seg_name[segments].tolist()]
+
+    def segments_within(self, lat: float, lon: float, radius_m: float) -> IntArray:
+        """Segments passing within ``radius_m`` of a point, nearest first."""
+        check_points([(lat, lon)], "", single=True)
+        return self._segments.within(self._projection.to_xy(lat, lon)[0], radius_m)
+
+    def street_segments(self, street: str) -> IntArray:
+        """Every segment of a street, matched like :meth:`geocode` matches names."""
+        check_query(street)
+        keys = self._names().name_indices(street)
+        if not keys.size:
+            return np.zeros(0, dtype=np.int64)
+        found: IntArray = np.flatnonzero(np.isin(self._seg_name, keys))
+        return found
+
     # ---- internals --------------------------------------------------------------
 
     def _build_segments(self) -> None:
@@ -298,13 +421,28 @@ def demo_map_path() -> Path:
 
 
 def load_map(name_or_path: str | Path) -> RoadMap:
-    """Load a map by name (``"demo"``) or path, once per file per process (cached)."""
-    path = demo_map_path() if str(name_or_path) == DEMO_MAP else Path(name_or_path)
+    """Load a map once per file per process (cached): ``"demo"``, the name of an
+    imported map (see :mod:`tenfour.geo.maps`), or the path of a map file or an OSM file.
+
+    A path that does not exist and has no suffix is tried by its last part as a map
+    name, so a scenario's ``map: porto`` (made relative to the scenario) still finds it.
+    """
+    text = str(name_or_path)
+    if text == DEMO_MAP:
+        path = demo_map_path()
+    else:
+        path = Path(name_or_path)
+        if not path.exists() and not path.suffix:
+            named = find_map(path.name)
+            if named is not None:
+                path = named
     resolved = path.resolve()
     try:
         stat = resolved.stat()
     except OSError:
-        raise MapError(path, f"file not found (known map names: {DEMO_MAP})") from None
+        raise MapError(
+            path, f"file not found (nor an imported map of that name; built in: {DEMO_MAP})"
+        ) from None
     # the file's size and mtime are in the key so an edited file is loaded again
     return _load_cached(str(resolved), stat.st_mtime_ns, stat.st_size)
 

@@ -75,6 +75,7 @@ class Router:
         arc_to: IntArray,
         arc_time_s: FloatArray,
         arc_length_m: FloatArray,
+        partial_time_s: FloatArray | None = None,
     ) -> None:
         self.n = n
         self.source = n  # the virtual node S
@@ -82,6 +83,9 @@ class Router:
         self.arc_from = arc_from
         self.arc_to = arc_to
         self.arc_time = arc_time_s
+        # time for part of an arc, where a trip starts or ends (a closed arc, ``inf`` in
+        # ``arc_time_s``, can still be left or reached from its ends at its usual time)
+        self.partial_time = arc_time_s if partial_time_s is None else partial_time_s
         self.arc_length = arc_length_m
         rows = np.concatenate([arc_to, [self.source, self.source]])
         cols = np.concatenate([arc_from, [0, self._dummy]])
@@ -110,7 +114,7 @@ class Router:
                 node, cost = int(self.arc_to[a]), (0.0, 0.0)
             else:
                 node = int(self.arc_from[a])
-                cost = (f * float(self.arc_time[a]), f * float(self.arc_length[a]))
+                cost = (f * float(self.partial_time[a]), f * float(self.arc_length[a]))
             if node not in entries or cost < entries[node]:
                 entries[node] = cost
         slots = sorted((node, cost[0]) for node, cost in entries.items())
@@ -169,7 +173,7 @@ class Router:
         at_tail = valid & (frac == 0.0)
         join = np.where(at_tail, self.arc_from[safe], self.arc_to[safe])
         rest = np.where(at_tail, 0.0, 1.0 - frac)
-        eta = np.where(valid, rest * self.arc_time[safe] + tree.dist[join], np.inf)
+        eta = np.where(valid, rest * self.partial_time[safe] + tree.dist[join], np.inf)
         if lengths is not None:
             metres = np.where(valid, rest * self.arc_length[safe] + lengths[join], np.inf)
         else:
@@ -181,7 +185,7 @@ class Router:
             if ta == NO_ARC:
                 continue
             ahead = valid & (arc == ta) & (frac <= s)
-            direct_eta = (s - frac) * self.arc_time[ta]
+            direct_eta = (s - frac) * self.partial_time[ta]
             better = ahead & (direct_eta <= eta)
             eta = np.where(better, direct_eta, eta)
             metres = np.where(better, (s - frac) * self.arc_length[ta], metres)

@@ -69,6 +69,14 @@ class SnappedPoints:
     def __len__(self) -> int:
         return int(self.lat.size)
 
+    def subset(self, indices: IntArray | Sequence[int]) -> SnappedPoints:
+        """These points only, in the order of ``indices``."""
+        rows = np.asarray(indices, dtype=np.int64)
+        return SnappedPoints(
+            self.lat[rows], self.lon[rows], self.distance_m[rows], self.segment[rows],
+            self.arc[rows], self.fraction[rows], tuple(self.street[i] for i in rows.tolist()),
+        )  # fmt: skip
+
     def __getitem__(self, i: int) -> Snap:
         arcs = tuple(
             ArcPosition(int(a), float(f))

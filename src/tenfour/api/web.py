@@ -1,0 +1,322 @@
+"""The pages (console, MDT, tip page, login) and what only they need from the server:
+the road drawing for the map, responding units' routes with ETAs, and the vocabulary
+the command line completes from.
+
+Pages are static files; who may see one is decided here from the session cookie, so
+a page never loads without a session it can use. Every page is sent with a strict
+Content-Security-Policy: scripts and styles only from this server, nothing inline,
+no outside connection (many dispatch centers have no internet, and a tipster's
+browser should talk to nobody else).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import FileResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel, Field
+
+from tenfour.accounts import Account
+from tenfour.api.auth import COOKIE, CurrentAccount, require, token_of
+from tenfour.api.context import Runtime, runtime
+from tenfour.api.errors import ERROR_RESPONSES
+from tenfour.api.queries import STAFF, IdPath
+from tenfour.domain.rules import DISPATCHABLE, PERMISSIONS, RESPONDING, UNIT_TRANSITIONS
+from tenfour.domain.values import MEMBER_STATUSES, UNIT_STATUSES
+from tenfour.geo import GeoError, RoadMap, load_map
+from tenfour.web import PAGES_DIR, STATIC_DIR
+from tenfour.web.drawing import drawing_of
+
+router = APIRouter()
+Rt = Annotated[Runtime, Depends(runtime)]
+Staff = Depends(require(*STAFF))
+
+#: Roles that work at a desk (the console); officers get the MDT.
+DESK = ("calltaker", "dispatcher", "supervisor", "admin", "analyst")
+#: Units whose route to their incident the map draws.
+ROUTED = frozenset({"dispatched", "enroute"})
+#: Type codes offered by the command line besides those already in use.
+COMMON_TYPES = (
+    "ALARM",
+    "ASSAULT",
+    "BURGLARY",
+    "CARDIAC",
+    "DISTURBANCE",
+    "DRUGS",
+    "FIRE",
+    "MEDICAL",
+    "NOISE",
+    "PURSUIT",
+    "ROBBERY",
+    "SHOTS",
+    "STRUCTURE_FIRE",
+    "SUSPICIOUS",
+    "THEFT",
+    "TRAFFIC",
+    "TRAFFIC_STOP",
+    "WELFARE",
+)
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'"
+)
+PAGE_HEADERS = {
+    "Content-Security-Policy": CSP,
+    "Cache-Control": "no-store",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Permissions-Policy": "geolocation=(self), microphone=(), camera=()",
+}
+
+
+# --- pages -----------------------------------------------------------------------------
+def _page(name: str) -> FileResponse:
+    return FileResponse(PAGES_DIR / f"{name}.html", media_type="text/html", headers=PAGE_HEADERS)
+
+
+def _session(request: Request, rt: Runtime) -> Account | None:
+    token = token_of(request)
+    if not token:
+        return None
+    return rt.accounts.session(token, now=rt.now(), idle=rt.settings.session_idle)
+
+
+def _home_of(account: Account) -> str:
+    return "/mdt" if account.role == "officer" else "/console"
+
+
+def _to_login(request: Request, page: str) -> RedirectResponse:
+    # A cookie that no longer opens a session: it ended (idle) or was closed elsewhere.
+    expired = "&expired=1" if request.cookies.get(COOKIE) else ""
+    return RedirectResponse(f"/login?next={page}{expired}", status_code=303)
+
+
+@router.get("/", include_in_schema=False)
+def home(request: Request, rt: Rt) -> Response:
+    account = _session(request, rt)
+    return RedirectResponse(_home_of(account) if account else "/login", status_code=303)
+
+
+@router.get("/console", include_in_schema=False)
+def console_page(request: Request, rt: Rt) -> Response:
+    account = _session(request, rt)
+    if account is None:
+        return _to_login(request, "/console")
+    if account.role not in DESK:
+        return RedirectResponse(_home_of(account), status_code=303)
+    return _page("console")
+
+
+@router.get("/mdt", include_in_schema=False)
+def mdt_page(request: Request, rt: Rt) -> Response:
+    if _session(request, rt) is None:
+        return _to_login(request, "/mdt")
+    return _page("mdt")
+
+
+@router.get("/login", include_in_schema=False)
+def login_page() -> Response:
+    return _page("login")
+
+
+@router.get("/tip", include_in_schema=False)
+def tip_page() -> Response:
+    return _page("tip")
+
+
+def static_files() -> StaticFiles:
+    """The CSS and JavaScript of the pages, to mount at ``/static``."""
+    return StaticFiles(directory=STATIC_DIR)
+
+
+# --- the map ---------------------------------------------------------------------------
+class MapBounds(BaseModel):
+    south: float
+    west: float
+    north: float
+    east: float
+
+
+class MapDrawing(BaseModel):
+    """The road network as polylines (see ``tenfour.web.drawing.road_lines``)."""
+
+    bounds: MapBounds
+    resolution: float = Field(description="degrees per coordinate unit")
+    origin: list[float] = Field(description="[lat, lon] the first point of each line is from")
+    classes: list[str] = Field(description="road classes (OSM highway=*) lines refer to")
+    names: list[str] = Field(description="street names lines refer to")
+    lines: list[list[int]] = Field(
+        description="[class, name, lat0, lon0, dlat1, dlon1, ...]: the first point from "
+        "origin, each next point from the one before, in units of resolution"
+    )
+
+
+def _roads(rt: Runtime) -> RoadMap:
+    return rt.roads or load_map(rt.settings.map)
+
+
+@router.get(
+    "/api/map",
+    tags=["map"],
+    response_model=MapDrawing,
+    responses=ERROR_RESPONSES,
+    dependencies=[Staff],
+)
+def get_map(request: Request, rt: Rt) -> Response:
+    """The city's roads for the console's map, drawn from the server's own map data."""
+    drawing = drawing_of(_roads(rt))
+    headers = {"ETag": drawing.etag, "Cache-Control": "private, max-age=3600"}
+    if request.headers.get("if-none-match") == drawing.etag:
+        return Response(status_code=304, headers=headers)
+    if "gzip" in request.headers.get("accept-encoding", ""):
+        headers["Content-Encoding"] = "gzip"
+        headers["Vary"] = "Accept-Encoding"
+        return Response(drawing.gzipped, media_type="application/json", headers=headers)
+    return Response(drawing.body, media_type="application/json", headers=headers)
+
+
+class RouteOut(BaseModel):
+    """A responding unit's fastest road route to its incident."""
+
+    unit: str
+    incident: str
+    status: str
+    eta_s: float | None = Field(description="drive time in seconds; null with no route")
+    distance_m: float | None
+    points: list[list[float]] = Field(description="[lat, lon] pairs to draw, unit first")
+    streets: list[str]
+    error: str | None = Field(default=None, description="why there is no route, if none")
+
+
+class RoutesOut(BaseModel):
+    position: int = Field(description="journal position the routes were computed at")
+    routes: list[RouteOut]
+
+
+def _route(roads: RoadMap, unit: str, incident: str, status: str, at: Any, to: Any) -> RouteOut:
+    try:
+        found = roads.route((at["lat"], at["lon"]), (to["lat"], to["lon"]))
+    except GeoError as problem:
+        return RouteOut(
+            unit=unit,
+            incident=incident,
+            status=status,
+            eta_s=None,
+            distance_m=None,
+            points=[],
+            streets=[],
+            error=str(problem),
+        )
+    return RouteOut(
+        unit=unit,
+        incident=incident,
+        status=status,
+        eta_s=round(found.eta_s, 1),
+        distance_m=round(found.distance_m, 1),
+        points=[[round(lat, 6), round(lon, 6)] for lat, lon in found.points],
+        streets=list(found.streets),
+    )
+
+
+def _legs(rt: Runtime, only: str | None = None) -> tuple[int, list[tuple[str, str, str, Any, Any]]]:
+    """(position, [(unit, incident, status, unit position, incident position)]) of the
+    units on the way to an incident, read together under the service lock."""
+    legs = []
+    with rt.service.locked():
+        state = rt.service.state
+        for unit in state.units.values():
+            if only is not None and unit.id != only:
+                continue
+            incident = state.incidents.get(unit.incident or "")
+            if (
+                unit.status not in ROUTED
+                or incident is None
+                or unit.location is None
+                or incident.location.get("lat") is None
+            ):
+                continue
+            legs.append(
+                (unit.id, incident.id, unit.status, dict(unit.location), dict(incident.location))
+            )
+        return state.seq, legs
+
+
+@router.get(
+    "/api/routes",
+    tags=["map"],
+    response_model=RoutesOut,
+    responses=ERROR_RESPONSES,
+    dependencies=[Staff],
+)
+def list_routes(rt: Rt) -> RoutesOut:
+    """The road route and ETA of every unit dispatched or en route to an incident."""
+    position, legs = _legs(rt)
+    roads = _roads(rt)
+    return RoutesOut(position=position, routes=[_route(roads, *leg) for leg in legs])
+
+
+@router.get(
+    "/api/routes/{unit}",
+    tags=["map"],
+    response_model=RouteOut,
+    responses=ERROR_RESPONSES,
+    dependencies=[Staff],
+)
+def get_route(unit: IdPath, rt: Rt) -> RouteOut:
+    """One unit's road route and ETA to the incident it is dispatched or en route to."""
+    _, legs = _legs(rt, only=unit)
+    if not legs:
+        with rt.service.locked():
+            found = rt.service.state.units.get(unit)
+            if found is None:
+                raise HTTPException(404, f"unknown unit {unit!r}")
+            status, incident, located = found.status, found.incident, found.location
+        if status not in ROUTED or incident is None:
+            raise HTTPException(
+                409, f"unit {unit} is {status}, not on its way to an incident: no route"
+            )
+        if located is None:
+            raise HTTPException(409, f"unit {unit} has no known position: no route")
+        raise HTTPException(409, f"incident {incident} has no position on the map: no route")
+    return _route(_roads(rt), *legs[0])
+
+
+# --- the vocabulary ------------------------------------------------------------------
+class Vocabulary(BaseModel):
+    """What the pages offer and complete: statuses, allowed changes, types, commands."""
+
+    role: str
+    commands: list[str] = Field(description="the commands this account's role may issue")
+    unit_statuses: list[str]
+    unit_transitions: dict[str, list[str]]
+    member_statuses: list[str]
+    responding: list[str] = Field(description="unit statuses counted as responding")
+    dispatchable: list[str] = Field(description="unit statuses a unit may be dispatched from")
+    incident_types: list[str]
+    session_idle_s: float = Field(description="a session ends after this long without use")
+    heartbeat_s: float
+
+
+@router.get("/api/vocabulary", tags=["map"], response_model=Vocabulary, responses=ERROR_RESPONSES)
+def vocabulary(account: CurrentAccount, rt: Rt) -> Vocabulary:
+    """The words of the console's command line and the MDT's buttons, from the server's
+    own rules, so the pages never offer what the server would refuse."""
+    with rt.service.locked():
+        in_use = {i.type for i in rt.service.state.incidents.values()}
+    types = sorted(set(COMMON_TYPES) | set(rt.service.config.type_needs) | in_use)
+    return Vocabulary(
+        role=account.role,
+        commands=sorted(c for c, roles in PERMISSIONS.items() if account.role in roles),
+        unit_statuses=list(UNIT_STATUSES),
+        unit_transitions={k: list(v) for k, v in UNIT_TRANSITIONS.items()},
+        member_statuses=list(MEMBER_STATUSES),
+        responding=sorted(RESPONDING),
+        dispatchable=sorted(DISPATCHABLE),
+        incident_types=types,
+        session_idle_s=rt.settings.session_idle.total_seconds(),
+        heartbeat_s=rt.settings.heartbeat_s,
+    )

@@ -1,0 +1,148 @@
+"""``tenfour replay``: replay real dispatch records through Ten-Four and report.
+
+Wire it into the main command with ``app.add_typer(replay_app, name="replay")``.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+if TYPE_CHECKING:
+    from tenfour.sim.replay.plan import ReplayPlan
+
+replay_app = typer.Typer(
+    help="Replay real dispatch records and compare Ten-Four's decisions.", no_args_is_help=True
+)
+
+
+@replay_app.callback()
+def replay() -> None:
+    """Replay real dispatch records through Ten-Four and compare its decisions."""
+
+
+def parse_speed(text: str) -> float | None:
+    """``max`` (None: as fast as possible) or a positive factor of real time."""
+    if text.strip().lower() == "max":
+        return None
+    try:
+        speed = float(text)
+    except ValueError:
+        raise typer.BadParameter(f"{text!r}: give a number (times real time) or 'max'") from None
+    if not math.isfinite(speed) or speed <= 0:
+        raise typer.BadParameter(f"{text!r}: the speed must be a positive number or 'max'")
+    return speed
+
+
+@replay_app.command("sffd")
+def replay_sffd(
+    csv_file: Annotated[
+        Path, typer.Argument(metavar="CSV", help="DataSF Fire Department Calls for Service CSV")
+    ],
+    map_name: Annotated[
+        str, typer.Option("--map", help="a shipped map name or an .osm/.osm.pbf path")
+    ] = "demo",
+    speed: Annotated[
+        str, typer.Option(help="'max' (simulated clock, as fast as possible) or N x real time")
+    ] = "max",
+    out: Annotated[Path, typer.Option("--out", help="folder for journal.db and the report")] = Path(
+        "out/replay-sffd"
+    ),
+    as_dispatched: Annotated[
+        bool,
+        typer.Option("--as-dispatched", help="send the units the real dispatchers sent"),
+    ] = False,
+    locate_every: Annotated[
+        float, typer.Option(help="seconds between positions of a driving unit", min=1.0)
+    ] = 60.0,
+) -> None:
+    """Replay CSV on the map through the real service and journal, then report."""
+    from tenfour.geo import GeoError
+    from tenfour.sim.replay.engine import ReplayOptions, run_replay
+    from tenfour.sim.replay.plan import plan_replay
+    from tenfour.sim.replay.records import RecordError
+    from tenfour.sim.replay.report import write_report
+
+    console = Console(highlight=False, soft_wrap=True)
+    pace = parse_speed(speed)
+    try:
+        plan = plan_replay(csv_file, map_name)
+    except (RecordError, GeoError) as error:
+        console.print(f"[red]error[/red] {error}", markup=True)
+        raise typer.Exit(2) from None
+    _describe(console, plan)
+    options = ReplayOptions(as_dispatched=as_dispatched, speed=pace, locate_every_s=locate_every)
+    with Progress(
+        TextColumn("[bold]replay[/bold]"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("calls · {task.fields[clock]}"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=console,
+    ) as progress:
+        task = progress.add_task("replay", total=len(plan.kept), clock="")
+        run = run_replay(
+            plan,
+            out,
+            options,
+            lambda done, _total, now: progress.update(
+                task, completed=done, clock=now.strftime("%Y-%m-%d %H:%M UTC")
+            ),
+        )
+    summary = write_report(run, out)
+    _conclude(console, summary, out)
+
+
+def _describe(console: Console, plan: ReplayPlan) -> None:
+    dropped = ", ".join(f"{n:,} {why}" for why, n in plan.selection.dropped.items()) or "none"
+    console.print(
+        f"{plan.rows:,} unit responses, {len(plan.calls):,} calls; {len(plan.kept):,} on the "
+        f"map, dropped: {dropped}",
+        markup=False,
+    )
+    console.print(
+        f"roster: {len(plan.homes)} units at estimated homes ({len(plan.stations)} stations "
+        f"estimated), {len(plan.left_out)} units left out (home off the map), "
+        f"{len(plan.hospitals)} hospitals",
+        markup=False,
+    )
+
+
+def _conclude(console: Console, s: dict[str, Any], out: Path) -> None:
+    first, err, journal = s["first_unit"], s["eta_error_real_first_unit"], s["journal"]
+    travel = s["travel_p90_s"]
+
+    def pct(x: float | None) -> str:
+        return "-" if x is None else f"{100 * x:.1f} %"
+
+    def sec(x: float | None) -> str:
+        return "-" if x is None else f"{x:.0f} s"
+
+    lines = [
+        f"calls replayed: {s['calls_replayed']:,} ({s['mode']} units)",
+        f"first unit recommended = real: {first['agree']:,} of {first['calls_compared']:,} "
+        f"({pct(first['agreement_share'])})",
+        f"ETA error, real first unit: median |error| {sec(err['median_abs_error_s'])}, "
+        f"within 60 s {pct(err['share_within_60s'])}, median {sec(err['median_error_s'])} "
+        f"({err['n']:,} calls)",
+        f"travel p90: real {sec(travel['real_first_unit_travel'])}, "
+        f"replayed {sec(travel['replayed_first_unit_travel'])}",
+        f"journal: {journal['events']:,} events in {journal['replay_wall_s']:.1f} s, "
+        f"verified: {journal.get('verified')}; rejected commands: {journal['rejected_commands']}",
+        f"report: {out / 'report.html'}",
+    ]
+    for line in lines:
+        console.print(line, markup=False)

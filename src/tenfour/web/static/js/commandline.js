@@ -1,0 +1,473 @@
+// The console's command line: the fast paths a dispatcher types all day.
+//
+//   new THEFT p3 Main Street & Mission Street    create an incident (or @37.79,-122.40)
+//   d 2026-000001 ZPD-3 ZPD-4 [emergency]        dispatch units ("." is the selected incident)
+//   st ZPD-3 enroute [2026-000001]               change a unit's status
+//   note 2026-000001 caller called back ...      add a note
+//   ack [A-000003]                               acknowledge an alert (the top one if none)
+//   promote T-000001 THEFT p3 [ADDRESS]          make a tip an incident
+//   ...and dismiss, close, pri, checkin, bolo, sel, help.
+//
+// Tab completes command words, unit, incident, alert and tip ids, statuses and type
+// codes; a second Tab cycles through the choices. Errors name the word at fault and
+// select it in the input, whether the parser or the server found it.
+
+import { fieldLabel, sentence } from "./api.js";
+
+const INCIDENT = { name: "incident", kind: "incident" };
+const UNIT = { name: "unit", kind: "unit" };
+const PRIORITY = { name: "priority", kind: "priority" };
+const TYPE = { name: "type", kind: "type" };
+
+export const SPECS = [
+  {
+    word: "new", aliases: ["n", "inc"], help: "create an incident",
+    usage: "new TYPE P1-5 ADDRESS|@LAT,LON",
+    args: [TYPE, PRIORITY, { name: "location", kind: "location", rest: true }],
+    build: (a) => ["incident.create", { type: a.type, priority: a.priority, location: a.location }],
+  },
+  {
+    word: "d", aliases: ["dispatch", "disp"], help: "dispatch units to an incident",
+    usage: "d INCIDENT UNIT... [emergency]",
+    args: [INCIDENT, { name: "units", kind: "unit", many: true }],
+    build: (a) => ["unit.dispatch", { incident: a.incident, units: a.units, mode: a.mode }],
+  },
+  {
+    word: "st", aliases: ["status"], help: "change a unit's status",
+    usage: "st UNIT STATUS [INCIDENT]",
+    args: [UNIT, { name: "status", kind: "status" }, { ...INCIDENT, optional: true }],
+    build: (a) => ["unit.status", { unit: a.unit, status: a.status, incident: a.incident }],
+  },
+  {
+    word: "note", aliases: ["nt"], help: "add a note to an incident",
+    usage: "note INCIDENT TEXT...",
+    args: [INCIDENT, { name: "text", kind: "text", rest: true }],
+    build: (a) => ["incident.note", { incident: a.incident, text: a.text }],
+  },
+  {
+    word: "ack", aliases: ["acknowledge"], help: "acknowledge an alert (the top one if none given)",
+    usage: "ack [ALERT]",
+    args: [{ name: "alert", kind: "alert", optional: true }],
+    build: (a) => ["alert.acknowledge", { alert: a.alert }],
+  },
+  {
+    word: "promote", aliases: ["pro"], help: "make a tip an incident",
+    usage: "promote TIP TYPE P1-5 [ADDRESS|@LAT,LON]",
+    args: [{ name: "tip", kind: "tip" }, TYPE, PRIORITY,
+      { name: "location", kind: "location", rest: true, optional: true }],
+    build: (a) => ["tip.promote", { tip: a.tip, type: a.type, priority: a.priority, location: a.location }],
+  },
+  {
+    word: "dismiss", help: "dismiss a tip", usage: "dismiss TIP [REASON...]",
+    args: [{ name: "tip", kind: "tip" }, { name: "reason", kind: "text", rest: true, optional: true }],
+    build: (a) => ["tip.dismiss", { tip: a.tip, reason: a.reason }],
+  },
+  {
+    word: "close", help: "close an incident", usage: "close INCIDENT DISPOSITION",
+    args: [INCIDENT, { name: "disposition", kind: "text", rest: true }],
+    build: (a) => ["incident.close", { incident: a.incident, disposition: a.disposition }],
+  },
+  {
+    word: "pri", aliases: ["priority"], help: "change an incident's priority",
+    usage: "pri INCIDENT P1-5",
+    args: [INCIDENT, PRIORITY],
+    build: (a) => ["incident.update", { incident: a.incident, priority: a.priority }],
+  },
+  {
+    word: "checkin", aliases: ["ci"], help: "check in a unit (status check answered)",
+    usage: "checkin UNIT",
+    args: [UNIT],
+    build: (a) => ["member.checkin", { unit: a.unit }],
+  },
+  {
+    word: "bolo", help: "issue a BOLO (be on the lookout)", usage: "bolo DESCRIPTION...",
+    args: [{ name: "description", kind: "text", rest: true }],
+    build: (a) => ["bolo.issue", { description: a.description }],
+  },
+  {
+    word: "sel", aliases: ["open"], help: "show an incident in the panel", usage: "sel INCIDENT",
+    args: [INCIDENT],
+    local: "select",
+  },
+  {
+    word: "help", aliases: ["?"], help: "list the commands", usage: "help [COMMAND]",
+    args: [{ name: "topic", kind: "command", optional: true }],
+    local: "help",
+  },
+];
+
+const BY_WORD = new Map();
+for (const spec of SPECS) {
+  for (const word of [spec.word, ...(spec.aliases || [])]) BY_WORD.set(word, spec);
+}
+
+export const specOf = (word) => BY_WORD.get(String(word || "").toLowerCase());
+
+/** Words with where they start and end in the text. */
+export function tokenize(text) {
+  const tokens = [];
+  const pattern = /\S+/g;
+  let match;
+  while ((match = pattern.exec(text)) !== null) {
+    tokens.push({ text: match[0], start: match.index, end: match.index + match[0].length });
+  }
+  return tokens;
+}
+
+class ParseError extends Error {
+  constructor(message, token) {
+    super(message);
+    this.token = token;
+  }
+}
+
+const findId = (ids, text) => ids.find((id) => id.toLowerCase() === text.toLowerCase());
+
+function resolve(kind, token, context) {
+  const text = token.text;
+  switch (kind) {
+    case "incident": {
+      if (text === ".") {
+        if (!context.selected) throw new ParseError("no incident is selected (\".\")", token);
+        return context.selected;
+      }
+      const all = context.allIncidents || context.incidents;
+      const exact = findId(all, text);
+      if (exact) return exact;
+      if (/^\d{1,6}$/.test(text)) {
+        // "12" is this year's incident 12 (the newest of that number)
+        const suffix = `-${text.padStart(6, "0")}`;
+        const found = all.filter((id) => id.endsWith(suffix)).sort().pop();
+        if (found) return found;
+      }
+      return text; // the server names an unknown incident precisely
+    }
+    case "unit":
+      return findId(context.units, text) || text;
+    case "alert":
+      return findId(context.alerts, text) || text;
+    case "tip":
+      return findId(context.tips, text) || (/^\d+$/.test(text) ? `T-${text.padStart(6, "0")}` : text);
+    case "status": {
+      const status = text.toLowerCase().replace(/[\s_-]/g, "");
+      if (!context.statuses.includes(status)) {
+        throw new ParseError(
+          `'${text}' is not a unit status (allowed: ${context.statuses.join(", ")})`, token,
+        );
+      }
+      return status;
+    }
+    case "priority": {
+      const match = /^p?([1-5])$/i.exec(text);
+      if (!match) throw new ParseError(`'${text}' is not a priority (P1 to P5)`, token);
+      return Number(match[1]);
+    }
+    case "type":
+      if (!/^[A-Za-z0-9_-]+$/.test(text)) {
+        throw new ParseError(`'${text}' is not a type code (letters, digits, _ and -)`, token);
+      }
+      return text.toUpperCase();
+    default:
+      return text;
+  }
+}
+
+function location(text) {
+  const point = /^@\s*(-?\d+(?:\.\d+)?)\s*,\s*(-?\d+(?:\.\d+)?)$/.exec(text.trim());
+  if (point) return { lat: Number(point[1]), lon: Number(point[2]) };
+  return { address: text.trim() };
+}
+
+/**
+ * Parse one line. Returns {spec, do, fields, tokens, fieldTokens} for a server
+ * command, {spec, local, args} for a page action, or throws an error with `.token`.
+ */
+export function parse(text, context) {
+  const tokens = tokenize(text);
+  if (!tokens.length) throw new ParseError("type a command (Tab completes, \"help\" lists them)");
+  const spec = specOf(tokens[0].text);
+  if (!spec) {
+    throw new ParseError(
+      `unknown command '${tokens[0].text}' (commands: ${SPECS.map((s) => s.word).join(", ")})`,
+      tokens[0],
+    );
+  }
+  const args = {};
+  const fieldTokens = {};
+  let i = 1;
+  for (const arg of spec.args) {
+    const token = tokens[i];
+    if (!token) {
+      if (arg.optional) break;
+      throw new ParseError(`${spec.word} needs ${arg.name.toUpperCase()}: ${spec.usage}`, {
+        text: "", start: text.length, end: text.length,
+      });
+    }
+    if (arg.rest) {
+      const rest = text.slice(token.start).trim();
+      args[arg.name] = arg.kind === "location" ? location(rest) : rest;
+      fieldTokens[arg.name] = { text: rest, start: token.start, end: text.trimEnd().length };
+      i = tokens.length;
+      break;
+    }
+    if (arg.many) {
+      const values = [];
+      for (; i < tokens.length; i += 1) {
+        if (spec.word === "d" && /^(emergency|e|!)$/i.test(tokens[i].text)) {
+          args.mode = "emergency";
+          continue;
+        }
+        fieldTokens[`${arg.name}.${values.length}`] = tokens[i];
+        values.push(resolve(arg.kind, tokens[i], context));
+      }
+      if (!values.length) {
+        throw new ParseError(`${spec.word} needs at least one ${arg.kind.toUpperCase()}: ${spec.usage}`, {
+          text: "", start: text.length, end: text.length,
+        });
+      }
+      args[arg.name] = values;
+      break;
+    }
+    args[arg.name] = resolve(arg.kind, token, context);
+    fieldTokens[arg.name] = token;
+    i += 1;
+  }
+  if (i < tokens.length) {
+    throw new ParseError(`too many words: ${spec.usage}`, tokens[i]);
+  }
+  if (spec.word === "ack" && !args.alert) {
+    if (!context.alerts.length) throw new ParseError("there is no open alert to acknowledge");
+    [args.alert] = context.alerts;
+  }
+  if (spec.local) return { spec, local: spec.local, args, tokens };
+  const [doWhat, fields] = spec.build(args);
+  for (const key of Object.keys(fields)) if (fields[key] === undefined) delete fields[key];
+  if (spec.word === "d" && !args.mode) delete fields.mode;
+  return { spec, do: doWhat, fields, tokens, fieldTokens };
+}
+
+/** The word of `text` at position `caret` (or a new one) and what it may be. */
+export function completions(text, caret, context) {
+  const before = text.slice(0, caret);
+  const tokens = tokenize(before);
+  const fresh = before.length === 0 || /\s$/.test(before);
+  const index = fresh ? tokens.length : tokens.length - 1;
+  const current = fresh ? { text: "", start: caret, end: caret } : tokens[tokens.length - 1];
+  let choices;
+  if (index === 0) {
+    choices = SPECS.map((s) => s.word);
+  } else {
+    const spec = specOf(tokens[0].text);
+    if (!spec) return { ...current, choices: [] };
+    let arg = spec.args[index - 1];
+    const last = spec.args[spec.args.length - 1];
+    if (!arg && last && last.many) arg = last;
+    choices = arg ? choicesFor(arg, context, tokens, index) : [];
+  }
+  const prefix = current.text.toLowerCase();
+  const matching = choices.filter((c) => c.toLowerCase().startsWith(prefix));
+  // "d 12<Tab>" finds incident 2026-000012 too
+  if (!matching.length && /^\d+$/.test(prefix)) {
+    matching.push(...choices.filter((c) => c.toLowerCase().includes(prefix)));
+  }
+  return { start: current.start, end: current.end, text: current.text, choices: matching };
+}
+
+function choicesFor(arg, context, tokens, index) {
+  switch (arg.kind) {
+    case "incident": return context.incidents;
+    case "unit": {
+      const used = new Set(tokens.slice(1, index).map((t) => t.text.toLowerCase()));
+      const units = context.units.filter((u) => !used.has(u.toLowerCase()));
+      return arg.many && index > 2 ? [...units, "emergency"] : units;
+    }
+    case "status": return context.statuses;
+    case "alert": return context.alerts;
+    case "tip": return context.tips;
+    case "type": return context.types;
+    case "priority": return ["p1", "p2", "p3", "p4", "p5"];
+    case "command": return SPECS.map((s) => s.word);
+    default: return [];
+  }
+}
+
+function commonPrefix(words) {
+  if (!words.length) return "";
+  let prefix = words[0];
+  for (const word of words.slice(1)) {
+    while (!word.toLowerCase().startsWith(prefix.toLowerCase())) prefix = prefix.slice(0, -1);
+  }
+  return prefix;
+}
+
+/** Which word of the line a server problem's field points at. */
+export function tokenForField(parsed, field) {
+  const path = String(field || "").replace(/^with\./, "");
+  if (parsed.fieldTokens[path]) return parsed.fieldTokens[path];
+  const head = path.split(".")[0];
+  return parsed.fieldTokens[head] || null;
+}
+
+/**
+ * Wire the line to an <input>: Tab completion with a listbox of choices, history on
+ * Up/Down, Enter runs, Escape clears. `run(parsed)` returns a promise of a message.
+ */
+export class CommandLine {
+  constructor({ input, list, hint, message, context, run }) {
+    Object.assign(this, { input, list, hint, message, context, run });
+    this.history = [];
+    this.back = 0;
+    this.cycle = null;
+    input.addEventListener("keydown", (e) => this.key(e));
+    input.addEventListener("input", () => {
+      this.cycle = null;
+      this.showChoices([]);
+      this.showHint();
+      if (this.message.dataset.kind === "error") this.say("", "");
+    });
+  }
+
+  key(e) {
+    if (e.key === "Tab" && !e.shiftKey && !e.altKey && !e.ctrlKey) {
+      // Tab completes; on an empty line it leaves the line like anywhere else.
+      if (!this.input.value.trim() && !this.cycle) return;
+      e.preventDefault();
+      this.complete();
+    } else if (e.key === "Enter") {
+      e.preventDefault();
+      this.submit();
+    } else if (e.key === "Escape") {
+      if (this.input.value || this.list.childElementCount) {
+        e.preventDefault();
+        this.input.value = "";
+        this.cycle = null;
+        this.showChoices([]);
+        this.showHint();
+        this.say("", "");
+      }
+    } else if (e.key === "ArrowUp" || e.key === "ArrowDown") {
+      if (!this.history.length) return;
+      e.preventDefault();
+      this.back = Math.max(0, Math.min(this.history.length,
+        this.back + (e.key === "ArrowUp" ? 1 : -1)));
+      this.input.value = this.back ? this.history[this.history.length - this.back] : "";
+      this.showHint();
+    }
+  }
+
+  complete() {
+    const input = this.input;
+    if (this.cycle && this.cycle.choices.length > 1) {
+      const c = this.cycle;
+      c.at = (c.at + 1) % c.choices.length;
+      this.replace(c.start, c.end, c.choices[c.at], false);
+      c.end = c.start + c.choices[c.at].length;
+      this.showChoices(c.choices, c.at);
+      return;
+    }
+    const found = completions(input.value, input.selectionStart ?? input.value.length, this.context());
+    if (!found.choices.length) {
+      this.say(`nothing to complete for '${found.text || "…"}'`, "info");
+      return;
+    }
+    if (found.choices.length === 1) {
+      this.replace(found.start, found.end, found.choices[0], true);
+      this.showChoices([]);
+      this.cycle = null;
+    } else {
+      const prefix = commonPrefix(found.choices);
+      const typed = found.text;
+      const text = prefix.length > typed.length ? prefix : typed;
+      this.replace(found.start, found.end, text, false);
+      this.cycle = { start: found.start, end: found.start + text.length, choices: found.choices, at: -1 };
+      this.showChoices(found.choices);
+    }
+    this.showHint();
+  }
+
+  replace(start, end, text, space) {
+    const value = this.input.value;
+    const after = value.slice(end);
+    const insert = text + (space && !after.startsWith(" ") ? " " : "");
+    this.input.value = value.slice(0, start) + insert + after;
+    const caret = start + insert.length;
+    this.input.setSelectionRange(caret, caret);
+  }
+
+  showChoices(choices, active = -1) {
+    this.list.replaceChildren();
+    choices.slice(0, 40).forEach((choice, i) => {
+      const item = document.createElement("li");
+      item.id = `cmd-choice-${i}`;
+      item.setAttribute("role", "option");
+      item.setAttribute("aria-selected", String(i === active));
+      item.textContent = choice;
+      this.list.append(item);
+    });
+    this.list.hidden = choices.length === 0;
+    this.input.setAttribute("aria-expanded", String(choices.length > 0));
+    if (active >= 0) this.input.setAttribute("aria-activedescendant", `cmd-choice-${active}`);
+    else this.input.removeAttribute("aria-activedescendant");
+  }
+
+  showHint() {
+    const spec = specOf(tokenize(this.input.value)[0]?.text);
+    this.hint.textContent = spec
+      ? `${spec.usage} — ${spec.help}`
+      : "Tab completes · ↑↓ history · help lists the commands";
+  }
+
+  say(text, kind) {
+    this.message.textContent = text;
+    this.message.dataset.kind = kind;
+  }
+
+  async submit() {
+    const text = this.input.value;
+    if (!text.trim()) return;
+    let parsed;
+    try {
+      parsed = parse(text, this.context());
+    } catch (failure) {
+      this.fail(failure.message, failure.token);
+      return;
+    }
+    this.showChoices([]);
+    this.cycle = null;
+    this.say(`${parsed.do || parsed.local}…`, "busy");
+    try {
+      const done = await this.run(parsed);
+      this.history.push(text);
+      this.back = 0;
+      this.input.value = "";
+      this.showHint();
+      this.say(`✓ ${done || "done"}`, "ok");
+    } catch (failure) {
+      const problems = failure.problems || [];
+      const token = problems.length ? tokenForField(parsed, problems[0].field) : null;
+      this.fail(problems.length === 1 ? describeOne(problems[0], token) : describe(failure), token);
+    }
+  }
+
+  fail(text, token) {
+    this.say(`✗ ${sentence(text)}`, "error");
+    this.input.setAttribute("aria-invalid", "true");
+    this.input.focus();
+    if (token && token.end > token.start) this.input.setSelectionRange(token.start, token.end);
+    const clear = () => {
+      this.input.removeAttribute("aria-invalid");
+      this.input.removeEventListener("input", clear);
+    };
+    this.input.addEventListener("input", clear);
+  }
+}
+
+function describeOne(problem, token) {
+  const word = token && token.text ? ` '${token.text}'` : "";
+  const allowed = problem.allowed ? ` (allowed: ${problem.allowed.join(", ")})` : "";
+  return `${fieldLabel(problem.field)}${word}: ${problem.reason}${allowed}`;
+}
+
+function describe(failure) {
+  return failure.describe ? failure.describe() : String(failure.message || failure);
+}

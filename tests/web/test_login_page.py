@@ -1,0 +1,75 @@
+"""The login page keeps the server's rules: five wrong passwords lock the account, and
+a session unused for the idle time ends (the page goes back to the login and says so)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from .conftest import DESKTOP, PASSWORD, Site, log_in, start_site, watch
+
+IDLE_S = 3
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    yield from start_site(tmp_path_factory.mktemp("login"), session_idle=timedelta(seconds=IDLE_S))
+
+
+def test_five_wrong_passwords_lock_the_account(browser: Any, site: Site, errors: list[str]) -> None:
+    site.rt.accounts.create("unlucky", "dispatcher", PASSWORD, now=site.rt.now())
+    context = browser.new_context(viewport=DESKTOP)
+    page = watch(context.new_page(), errors)
+    page.goto(f"{site.url}/login")
+    summary = page.locator("#login-form [data-errors]")
+    page.get_by_label("Username").fill("unlucky")
+    for attempt in range(5):
+        page.get_by_label("Password").fill(f"guess number {attempt}")
+        page.get_by_role("button", name="Log in").click()
+        page.wait_for_function("() => !document.getElementById('login-submit').disabled")
+        assert summary.inner_text() == "Wrong username or password."
+    # the right password no longer opens it
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_function(
+        "() => document.querySelector('#login-form [data-errors]').textContent.includes('locked')"
+    )
+    assert summary.inner_text() == (
+        "The account is locked after too many failed logins; try later."
+    )
+    assert summary.get_attribute("role") == "alert"
+    assert page.url.endswith("/login")
+    assert errors == []
+    context.close()
+
+
+def test_an_idle_session_ends_and_the_page_says_so(
+    browser: Any, site: Site, errors: list[str]
+) -> None:
+    site.rt.accounts.create("sleepy", "dispatcher", PASSWORD, now=site.rt.now())
+    context = browser.new_context(viewport=DESKTOP)
+    page = watch(context.new_page(), errors)
+    log_in(page, site, "sleepy", "/console")
+    started = time.monotonic()
+    # nobody touches anything: the console goes back to the login by itself
+    page.wait_for_url("**/login?next=%2Fconsole&expired=1", timeout=15_000)
+    assert time.monotonic() - started >= IDLE_S - 0.5
+    message = page.locator("#login-message")
+    message.wait_for()
+    assert message.inner_text() == (
+        "Your session ended: it was not used for too long. Please log in again."
+    )
+    # and the server agrees: the old cookie opens nothing
+    page.goto(f"{site.url}/console")
+    assert page.url.endswith("/login?next=/console&expired=1")
+    # logging in again goes back to the console
+    page.get_by_label("Username").fill("sleepy")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url("**/console")
+    assert errors == []
+    context.close()

@@ -1,0 +1,136 @@
+"""The officer's MDT on a phone: status buttons follow the server's rules, check-in and
+backup, and an emergency button that needs a deliberate press (held, or confirmed)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from .conftest import PHONE, Site, log_in, wait_for, watch
+
+#: Where ZPD-3 (fangmeyer) starts its shift.
+ZPD3_HOME = {"latitude": 37.7880097, "longitude": -122.3998107}
+HERE = {"lat": 37.7925893, "lon": -122.3958821}
+
+
+@pytest.fixture(scope="module")
+def mdt(browser: Any, site: Site) -> Any:
+    site.account("claw", "dispatcher")
+    site.account("fang", "officer", member="fangmeyer")
+    context = browser.new_context(
+        viewport=PHONE,
+        is_mobile=True,
+        has_touch=True,
+        geolocation=ZPD3_HOME,
+        permissions=["geolocation"],
+    )
+    page = context.new_page()
+    log_in(page, site, "fang", "/mdt")
+    yield page
+    context.close()
+
+
+def journal(site: Site, kind: str) -> list[dict[str, Any]]:
+    site.rt.service.settle()
+    return [e.to_json() for e in site.rt.service.store.read() if e.type == kind]
+
+
+def test_my_unit_and_the_status_buttons(mdt: Any, site: Site, errors: list[str]) -> None:
+    watch(mdt, errors)
+    assert mdt.locator("#unit-id").inner_text() == "ZPD-3"
+    assert "Fangmeyer" in mdt.locator("#who").inner_text()
+    # the phone's position reached the server, for the member and the unit
+    wait_for(lambda: journal(site, "unit.located"))
+    located = journal(site, "member.located")[-1]
+    assert located["member"] == "fangmeyer" and located["lat"] == ZPD3_HOME["latitude"]
+    # available: "pursuit" is not a change the server allows from here
+    buttons = mdt.locator("#status-buttons button")
+    assert buttons.count() == 6
+    assert (
+        mdt.locator('#status-buttons [data-status="available"]').get_attribute("aria-pressed")
+        == "true"
+    )
+    assert mdt.locator('#status-buttons [data-status="pursuit"]').is_disabled()
+    big = mdt.locator('#status-buttons [data-status="busy"]').bounding_box()
+    assert big["height"] >= 48 and big["width"] >= 140  # a thumb's target
+    mdt.locator('#status-buttons [data-status="busy"]').click()
+    mdt.locator('#status-buttons [data-status="busy"][aria-pressed="true"]').wait_for()
+    mdt.locator('#status-buttons [data-status="available"]').click()
+    mdt.locator('#status-buttons [data-status="available"][aria-pressed="true"]').wait_for()
+    assert site.get("claw", "/api/units/ZPD-3")["status"] == "available"
+    assert errors == []
+
+
+def test_check_in_and_backup(mdt: Any, site: Site, errors: list[str]) -> None:
+    watch(mdt, errors)
+    result = mdt.locator("#action-result")
+    mdt.get_by_role("button", name="Check in").click()
+    wait_for(lambda: result.inner_text().startswith("✓ checked in"))
+    assert journal(site, "member.checked_in")[-1]["member"] == "fangmeyer"
+    # backup needs an incident: said plainly, nothing sent
+    mdt.get_by_role("button", name="Request backup").click()
+    wait_for(lambda: "needs an incident" in result.inner_text())
+    incident = site.command(
+        "claw", "incident.create", {"type": "ASSAULT", "priority": 3, "location": HERE}
+    )[0]["incident"]
+    site.command("claw", "unit.dispatch", {"incident": incident, "units": ["ZPD-3"]})
+    mdt.get_by_role("button", name="Acknowledge · en route").click()
+    mdt.locator('#status-buttons [data-status="enroute"][aria-pressed="true"]').wait_for()
+    mdt.get_by_role("button", name="Request backup").click()
+    wait_for(lambda: result.inner_text().startswith("✓ backup requested"))
+    requested = journal(site, "backup.requested")[-1]
+    assert requested["incident"] == incident and requested["urgency"] == "routine"
+    # the incident's details and timeline are on the MDT
+    mdt.locator("#incident-details li", has_text="ZPD-3 dispatched").wait_for()
+    # a BOLO issued at the desk shows on the MDT
+    site.command("claw", "bolo.issue", {"description": "grey van, plate 4ABC123"})
+    mdt.locator("#bolos .bolo", has_text="grey van").wait_for()
+    assert errors == []
+
+
+def test_a_short_press_asks_to_confirm_and_can_be_cancelled(
+    mdt: Any, site: Site, errors: list[str]
+) -> None:
+    watch(mdt, errors)
+    button = mdt.locator("#emergency")
+    button.click()  # a tap, not a hold
+    confirm = mdt.locator("#emergency-confirm")
+    confirm.wait_for()
+    assert mdt.evaluate("() => document.activeElement.id") == "confirm-yes"
+    mdt.get_by_role("button", name="Cancel").click()
+    assert confirm.is_hidden()
+    assert mdt.evaluate("() => document.activeElement.id") == "emergency"
+    # a key pressed and let go at once: the same
+    mdt.keyboard.press("Space")
+    confirm.wait_for()
+    mdt.get_by_role("button", name="Cancel").click()
+    assert journal(site, "emergency.declared") == []
+    assert errors == []
+
+
+def test_holding_space_declares_the_emergency_and_help_is_shown(
+    mdt: Any, site: Site, errors: list[str]
+) -> None:
+    watch(mdt, errors)
+    button = mdt.locator("#emergency")
+    button.focus()
+    mdt.keyboard.down("Space")
+    mdt.wait_for_timeout(700)
+    progress = float(button.evaluate("b => b.style.getPropertyValue('--progress')") or 0)
+    assert 0.2 < progress < 0.9  # the fill shows how long is left
+    assert journal(site, "emergency.declared") == []
+    mdt.wait_for_timeout(1000)
+    mdt.keyboard.up("Space")
+    help_panel = mdt.locator("#help-coming")
+    help_panel.wait_for()
+    declared = journal(site, "emergency.declared")
+    assert len(declared) == 1 and declared[0]["member"] == "fangmeyer"
+    assert declared[0]["unit"] == "ZPD-3"
+    # the MDT sent where the phone is
+    assert declared[0]["location"]["lat"] == ZPD3_HOME["latitude"]
+    wait_for(lambda: mdt.locator("#help-units li[data-unit]").count() >= 4)
+    # with ETAs for the units on their way
+    wait_for(lambda: "ETA" in mdt.locator("#help-units").inner_text())
+    assert mdt.locator("#emergency-box").is_hidden()
+    assert errors == []
