@@ -17,6 +17,7 @@ from pathlib import Path
 from tenfour.accounts.model import AccountStoreError
 from tenfour.accounts.passwords import Passwords
 from tenfour.accounts.sql import Cursor, SqlAccountStore
+from tenfour.durable import NoWalError, open_durable, read_cursor, write_transaction
 
 
 @contextmanager
@@ -36,12 +37,10 @@ class SqliteAccountStore(SqlAccountStore):
         super().__init__(passwords)
         self.path = str(path)
         with _translated():
-            self._conn = sqlite3.connect(
-                self.path,
-                timeout=busy_timeout_s,
-                isolation_level=None,  # transactions are begun explicitly, see _writing
-                check_same_thread=False,  # threads share the connection under self._lock
-            )
+            try:
+                self._conn = open_durable(self.path, busy_timeout_s)
+            except NoWalError as exc:
+                raise AccountStoreError(f"SQLite accounts {self.path}: {exc}") from None
         try:
             with _translated():
                 self._configure()
@@ -51,12 +50,7 @@ class SqliteAccountStore(SqlAccountStore):
             raise
 
     def _configure(self) -> None:
-        mode = self._conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
-        # Same rules as the journal's file (it may be the same file): WAL so readers
-        # never block writers, FULL so a commit is on disk when the call returns.
-        if mode != "wal" and self.path not in (":memory:", ""):
-            raise AccountStoreError(f"SQLite accounts {self.path}: cannot use WAL (mode {mode})")
-        self._conn.execute("PRAGMA synchronous=FULL")
+        """Settings beyond the shared durable ones (``tenfour.durable``)."""
         # Per connection and off by default: without it ON DELETE CASCADE is ignored.
         self._conn.execute("PRAGMA foreign_keys=ON")
 
@@ -71,28 +65,15 @@ class SqliteAccountStore(SqlAccountStore):
     def _reading(self) -> Iterator[Cursor]:
         with self._lock, _translated():
             self._check_open()
-            cur = self._conn.cursor()
-            try:
+            with read_cursor(self._conn) as cur:
                 yield cur
-            finally:
-                cur.close()
 
     @contextmanager
     def _writing(self) -> Iterator[Cursor]:
         with self._lock, _translated():
             self._check_open()
-            # IMMEDIATE takes the write lock now, before the row to change is read.
-            self._conn.execute("BEGIN IMMEDIATE")
-            cur = self._conn.cursor()
-            try:
+            with write_transaction(self._conn) as cur:
                 yield cur
-                self._conn.commit()
-            except BaseException:
-                if self._conn.in_transaction:
-                    self._conn.rollback()
-                raise
-            finally:
-                cur.close()
 
     def _close_connection(self) -> None:
         self._conn.close()

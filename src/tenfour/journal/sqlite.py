@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from tenfour.durable import NoWalError, open_durable, read_cursor, write_transaction
 from tenfour.journal.model import JournalError
 from tenfour.journal.sql import TABLE, Cursor, SqlEventStore
 
@@ -58,29 +59,15 @@ class SqliteEventStore(SqlEventStore):
         super().__init__()
         self.path = str(path)
         with _translated():
-            self._conn = sqlite3.connect(
-                self.path,
-                timeout=busy_timeout_s,
-                isolation_level=None,  # transactions are begun explicitly, see _writing
-                check_same_thread=False,  # threads share the connection under self._lock
-            )
+            try:
+                self._conn = open_durable(self.path, busy_timeout_s)
+            except NoWalError as exc:
+                raise JournalError(f"SQLite journal {self.path}: {exc}") from None
         try:
-            with _translated():
-                self._configure()
             self._migrate()
         except BaseException:
             self._conn.close()
             raise
-
-    def _configure(self) -> None:
-        mode = self._conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
-        # An in-memory database cannot use WAL; a file that cannot must not open,
-        # because readers would then block writers.
-        if mode != "wal" and self.path not in (":memory:", ""):
-            raise JournalError(f"SQLite journal {self.path}: cannot use WAL (mode {mode})")
-        # FULL: in WAL mode, NORMAL may lose the last commits on power loss, and an
-        # accepted command must be on disk.
-        self._conn.execute("PRAGMA synchronous=FULL")
 
     def _migrate(self) -> None:
         with self._writing() as cur:
@@ -100,28 +87,15 @@ class SqliteEventStore(SqlEventStore):
     def _reading(self) -> Iterator[Cursor]:
         with self._lock, _translated():
             self._check_open()
-            cur = self._conn.cursor()
-            try:
+            with read_cursor(self._conn) as cur:
                 yield cur
-            finally:
-                cur.close()
 
     @contextmanager
     def _writing(self) -> Iterator[Cursor]:
         with self._lock, _translated():
             self._check_open()
-            # IMMEDIATE takes the write lock now, before the head is read.
-            self._conn.execute("BEGIN IMMEDIATE")
-            cur = self._conn.cursor()
-            try:
+            with write_transaction(self._conn) as cur:
                 yield cur
-                self._conn.commit()
-            except BaseException:
-                if self._conn.in_transaction:
-                    self._conn.rollback()
-                raise
-            finally:
-                cur.close()
 
     def _close_connection(self) -> None:
         self._conn.close()
