@@ -4,20 +4,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping
-from typing import Any, Protocol
+from typing import Any
 
-
-class _Event(Protocol):
-    @property
-    def seq(self) -> int: ...
-    @property
-    def type(self) -> str: ...
-    @property
-    def at(self) -> str: ...
-    @property
-    def by(self) -> str: ...
-    @property
-    def data(self) -> Mapping[str, Any]: ...
+from tenfour.domain.state import Recorded
 
 
 def describe(type_: str, d: Mapping[str, Any]) -> str:
@@ -53,7 +42,7 @@ class Timelines:
     def __init__(self) -> None:
         self._entries: dict[str, list[dict[str, Any]]] = defaultdict(list)
 
-    def apply(self, event: _Event) -> None:
+    def apply(self, event: Recorded) -> None:
         incident = event.data.get("incident")
         if not isinstance(incident, str):
             return
