@@ -1,12 +1,11 @@
-"""Shared fixtures: slices of the real SFFD week written to tmp, and one replay of them.
+"""Shared fixtures: slices of the real SFFD week, and one replay of them.
 
-The data lives in ../shared/data/sf beside the checkout (PROVENANCE.md there). Without
-it these tests skip, except under CI=true, where its absence is a failure.
+The slices (the first 400 rows of each file in ../shared/data/sf) are kept in
+``tests/replay/data`` (PROVENANCE.md there), so these tests run on any checkout.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -15,24 +14,16 @@ from typer.testing import CliRunner
 from tenfour.sim.replay.cli import replay_app
 
 ROOT = Path(__file__).resolve().parents[2]
-DATA = ROOT.parent / "shared" / "data" / "sf"
-RAW = DATA / "sffd_calls_for_service_2016-12-31_to_2017-01-07.csv"
-NORMALISED = DATA / "sffd_unit_responses_2016-12-31_to_2017-01-07.csv"
+DATA = Path(__file__).resolve().parent / "data"
+RAW = DATA / "sffd_raw_first400.csv"
+NORMALISED = DATA / "sffd_normalised_first400.csv"
 #: The first 400 rows: New Year's Eve 20:23 to 23:58, 187 calls, 82 of them on the map.
 SLICE_ROWS = 400
 
 
-def need(path: Path) -> Path:
-    if not path.exists():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"{path} is missing (the SFFD data beside the checkout)")
-        pytest.skip(f"{path} is not beside this checkout")
-    return path
-
-
 def write_slice(source: Path, target: Path, rows: int = SLICE_ROWS) -> Path:
     """The header and the first ``rows`` rows of ``source`` (no field spans lines)."""
-    with need(source).open(encoding="utf-8") as handle:
+    with source.open(encoding="utf-8") as handle:
         lines = [next(handle) for _ in range(rows + 1)]
     target.write_text("".join(lines), encoding="utf-8")
     return target
