@@ -117,7 +117,7 @@ def user_add(
         bool, typer.Option(help="read the password from standard input")
     ] = False,
 ) -> None:
-    """Create a staff account; prints a one-time password unless one is given on stdin."""
+    """Create a staff account; prints a generated password (shown once) unless one is given on stdin."""
     from datetime import UTC, datetime
 
     from tenfour.accounts import AccountError, generate_password, open_accounts
@@ -131,7 +131,7 @@ def user_add(
             raise typer.Exit(2) from None
     typer.echo(f"created {account.username} ({account.role})")
     if not password_stdin:
-        typer.echo(f"one-time password: {password}")
+        typer.echo(f"generated password (shown once): {password}")
 
 
 @journal_app.command("show")

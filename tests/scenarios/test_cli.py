@@ -80,7 +80,7 @@ def test_user_add_creates_an_account_with_a_one_time_password(tmp_path: Path) ->
         app, ["user", "add", "claw", "--role", "dispatcher", "--database", database]
     )
     assert result.exit_code == 0, result.output
-    password = result.output.split("one-time password:")[1].strip()
+    password = result.output.split("generated password (shown once):")[1].strip()
     with open_accounts(database) as accounts:
         assert accounts.authenticate("claw", password, now=datetime.now(UTC)).ok
     again = runner.invoke(

@@ -51,7 +51,7 @@ class _DemoRoster:
 
 
 def load_demo(service: Service, accounts: AccountStore) -> dict[str, str]:
-    """Fill an empty center with the demo city; return new accounts' one-time passwords."""
+    """Fill an empty center with the demo city; return new accounts' generated passwords."""
     demo = _DemoRoster(yaml.safe_load(DEMO_CITY.read_text(encoding="utf-8")))
     if service.store.head() == 0:
         apply_roster(service, demo)
@@ -127,7 +127,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
 def _announce(passwords: dict[str, str]) -> None:
     if passwords:
-        print("Demo accounts (one-time passwords, shown only now):", flush=True)
+        print("Demo accounts and their generated passwords (shown only now):", flush=True)
         for username, password in passwords.items():
             print(f"  {username:<12} {password}", flush=True)
     else:
