@@ -1,4 +1,4 @@
-"""The hashing wrapper and the one-time password generator (no database)."""
+"""The hashing wrapper and the password generator (no database)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Password hashing (argon2id) and one-time passwords for new accounts.
+"""Password hashing (argon2id) and generated passwords for new accounts.
 
 Hashes are argon2id in the PHC string format (`$argon2id$v=19$m=...`), which
 records its own parameters; `Passwords.needs_rehash` tells when a stored hash was
@@ -13,7 +13,7 @@ import threading
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
 
-# Readable one-time passwords: lower case only and no i, l, o, 0 or 1, so they
+# Readable generated passwords: lower case only and no i, l, o, 0 or 1, so they
 # survive being read aloud or copied from a printout. 31 symbols, ~4.95 bits each.
 _ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 _GROUPS = 4
@@ -21,7 +21,7 @@ _GROUP_SIZE = 4
 
 
 def generate_password() -> str:
-    """A random one-time password like `k7qm-x4tr-9hwa-pc3e` (16 symbols, ~79 bits)."""
+    """A random generated password like `k7qm-x4tr-9hwa-pc3e` (16 symbols, ~79 bits)."""
     symbols = "".join(secrets.choice(_ALPHABET) for _ in range(_GROUPS * _GROUP_SIZE))
     return "-".join(symbols[i : i + _GROUP_SIZE] for i in range(0, len(symbols), _GROUP_SIZE))
 

@@ -29,7 +29,7 @@ class Settings:
     secure_cookies: bool = False
     #: Cheap password hashing for tests only.
     fast_hashing: bool = False
-    #: Print how to log in (the demo accounts' one-time passwords) at start.
+    #: Print how to log in (the demo accounts' generated passwords) at start.
     announce: bool = False
     #: The clock (tests inject a simulated one); None means wall-clock time.
     clock: Clock | None = None
