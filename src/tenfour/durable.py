@@ -1,4 +1,4 @@
-"""SQLite plumbing shared by the journal and the accounts (they may share one file).
+"""Database plumbing shared by the journal and the accounts (they share a database).
 
 One rule for both: WAL so readers never block writers, ``synchronous=FULL`` so a
 commit is on disk when the call returns, and writes that take SQLite's single write
@@ -11,6 +11,10 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import psycopg
 
 
 class NoWalError(Exception):
@@ -61,3 +65,23 @@ def write_transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Cursor]:
         raise
     finally:
         cur.close()
+
+
+def connect_postgres(dsn: str) -> psycopg.Connection[Any]:
+    """A PostgreSQL connection for a store: autocommit (plain reads need no
+    transaction; writes open their own), READ COMMITTED (a fresh snapshot per
+    statement, so a writer reads what the lock holder before it committed), and
+    ``synchronous_commit`` on even if the server default is off: "accepted" means
+    the commit record is flushed."""
+    import psycopg
+
+    conn = psycopg.connect(dsn, autocommit=True)
+    try:
+        conn.isolation_level = psycopg.IsolationLevel.READ_COMMITTED
+        row = conn.execute("SHOW synchronous_commit").fetchone()
+        if row is not None and row[0] == "off":
+            conn.execute("SET synchronous_commit = on")
+    except BaseException:
+        conn.close()
+        raise
+    return conn

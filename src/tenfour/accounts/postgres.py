@@ -17,6 +17,7 @@ import psycopg
 from tenfour.accounts.model import AccountStoreError
 from tenfour.accounts.passwords import Passwords
 from tenfour.accounts.sql import Cursor, SqlAccountStore
+from tenfour.durable import connect_postgres
 
 # Serialises schema creation when several nodes start at once: concurrent CREATE
 # TABLE IF NOT EXISTS can still fail in Postgres. Any fixed number; not the journal's.
@@ -50,18 +51,7 @@ class PostgresAccountStore(SqlAccountStore):
 
     def _connect(self) -> Connection:
         with _translated():
-            # Autocommit so plain reads need no transaction; writes open their own.
-            conn = psycopg.connect(self._dsn, autocommit=True)
-            try:
-                conn.isolation_level = psycopg.IsolationLevel.READ_COMMITTED
-                # A recorded failure or a changed password must survive a crash.
-                row = conn.execute("SHOW synchronous_commit").fetchone()
-                if row is not None and row[0] == "off":
-                    conn.execute("SET synchronous_commit = on")
-            except BaseException:
-                conn.close()
-                raise
-        return conn
+            return connect_postgres(self._dsn)
 
     def _connection(self) -> Connection:
         """The live connection, reconnecting once it broke. Call with `self._lock` held."""

@@ -17,6 +17,7 @@ from typing import Any
 
 import psycopg
 
+from tenfour.durable import connect_postgres
 from tenfour.journal.model import JournalError
 from tenfour.journal.sql import TABLE, Cursor, SqlEventStore
 
@@ -82,21 +83,7 @@ class PostgresEventStore(SqlEventStore):
 
     def _connect(self) -> Connection:
         with _translated():
-            # Autocommit so plain reads need no transaction; appends open their own.
-            conn = psycopg.connect(self._dsn, autocommit=True)
-            try:
-                # The append protocol reads the head after taking the lock, which
-                # needs a fresh snapshot per statement.
-                conn.isolation_level = psycopg.IsolationLevel.READ_COMMITTED
-                # "Accepted" means durable: do not let a server default of off
-                # return before the commit record is flushed.
-                row = conn.execute("SHOW synchronous_commit").fetchone()
-                if row is not None and row[0] == "off":
-                    conn.execute("SET synchronous_commit = on")
-            except BaseException:
-                conn.close()
-                raise
-        return conn
+            return connect_postgres(self._dsn)
 
     def _connection(self) -> Connection:
         """The live connection, reconnecting once it broke. Call with `self._lock` held."""
