@@ -12,17 +12,13 @@ what is under test here.
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlsplit
 
-import psycopg
 import pytest
-from psycopg import sql
 
 from tenfour.accounts import AccountStore, Passwords
-from tests.journal.support import ADMIN_URL, ci
+from tests.postgres import fresh_database
 
 from .support import Backend, PostgresBackend, SqliteBackend
 
@@ -34,22 +30,8 @@ def passwords() -> Passwords:
 
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
-    try:
-        admin = psycopg.connect(ADMIN_URL, autocommit=True, connect_timeout=3)
-    except psycopg.OperationalError as exc:
-        reason = f"PostgreSQL not reachable at {ADMIN_URL}: {exc}".strip()
-        if ci():
-            pytest.fail(f"{reason} (CI is set: PostgreSQL tests must run, not skip)")
-        pytest.skip(reason)
-    name = f"tenfour_test_accounts_{secrets.token_hex(6)}"
-    with admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-        try:
-            yield urlsplit(ADMIN_URL)._replace(path=f"/{name}").geturl()
-        finally:
-            admin.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
+    with fresh_database("tenfour_test_accounts") as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

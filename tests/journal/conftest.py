@@ -9,38 +9,21 @@ never pass without really testing PostgreSQL.
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlsplit
 
-import psycopg
 import pytest
-from psycopg import sql
 
 from tenfour.journal import EventStore
+from tests.postgres import fresh_database
 
-from .support import ADMIN_URL, Backend, PostgresBackend, SqliteBackend, ci
+from .support import Backend, PostgresBackend, SqliteBackend
 
 
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
-    try:
-        admin = psycopg.connect(ADMIN_URL, autocommit=True, connect_timeout=3)
-    except psycopg.OperationalError as exc:
-        reason = f"PostgreSQL not reachable at {ADMIN_URL}: {exc}".strip()
-        if ci():
-            pytest.fail(f"{reason} (CI is set: PostgreSQL tests must run, not skip)")
-        pytest.skip(reason)
-    name = f"tenfour_test_{secrets.token_hex(6)}"
-    with admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-        try:
-            yield urlsplit(ADMIN_URL)._replace(path=f"/{name}").geturl()
-        finally:
-            admin.execute(
-                sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
-            )
+    with fresh_database("tenfour_test") as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
