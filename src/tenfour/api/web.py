@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+import numpy as np
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -177,6 +178,63 @@ def get_map(request: Request, rt: Rt) -> Response:
         headers["Vary"] = "Accept-Encoding"
         return Response(drawing.gzipped, media_type="application/json", headers=headers)
     return Response(drawing.body, media_type="application/json", headers=headers)
+
+
+class ClosureDrawing(BaseModel):
+    """An active road closure as straight road segments to draw."""
+
+    id: str
+    factor: float | None = Field(description="null: closed; else drive time multiplied")
+    street: str | None
+    reason: str | None
+    lines: list[list[float]] = Field(description="[lat1, lon1, lat2, lon2] of each segment")
+
+
+class ClosuresOut(BaseModel):
+    position: int = Field(description="journal position the closures were read at")
+    closures: list[ClosureDrawing]
+
+
+def _segment_lines(roads: RoadMap, segments: list[int]) -> list[list[float]]:
+    ids = np.array([s for s in segments if 0 <= s < roads.segment_count], dtype=np.int64)
+    if not ids.size:
+        return []
+    arcs = roads.segment_arcs(ids)
+    arc = np.where(arcs[:, 0] >= 0, arcs[:, 0], arcs[:, 1])
+    net = roads.network
+    a, b = net.arc_from[arc], net.arc_to[arc]
+    rows = np.stack([net.lat[a], net.lon[a], net.lat[b], net.lon[b]], axis=1)
+    return np.round(rows, 6).tolist()  # type: ignore[no-any-return]
+
+
+@router.get(
+    "/api/closures",
+    tags=["map"],
+    response_model=ClosuresOut,
+    responses=ERROR_RESPONSES,
+    dependencies=[Staff],
+)
+def list_closures(rt: Rt) -> ClosuresOut:
+    """The roads closed or slowed now, with the geometry of their segments for the map."""
+    with rt.service.locked():
+        state = rt.service.state
+        active = [c for c in state.closures.values() if c.active]
+        position = state.seq
+        rows = [(c.id, c.factor, c.street, c.reason, list(c.segments)) for c in active]
+    roads = _roads(rt)
+    return ClosuresOut(
+        position=position,
+        closures=[
+            ClosureDrawing(
+                id=id_,
+                factor=factor,
+                street=street,
+                reason=reason,
+                lines=_segment_lines(roads, segments),
+            )
+            for id_, factor, street, reason, segments in rows
+        ],
+    )
 
 
 class RouteOut(BaseModel):

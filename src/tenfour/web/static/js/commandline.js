@@ -1,12 +1,16 @@
 // The console's command line: the fast paths a dispatcher types all day.
 //
 //   new THEFT p3 Main Street & Mission Street    create an incident (or @37.79,-122.40)
+//   call ASSAULT p2 Main St & Mission St -- two men fighting [caller=NAME]
+//                                                take a 911 call (linked if a duplicate)
 //   d 2026-000001 ZPD-3 ZPD-4 [emergency]        dispatch units ("." is the selected incident)
 //   st ZPD-3 enroute [2026-000001]               change a unit's status
 //   note 2026-000001 caller called back ...      add a note
 //   ack [A-000003]                               acknowledge an alert (the top one if none)
 //   promote T-000001 THEFT p3 [ADDRESS]          make a tip an incident
-//   ...and dismiss, close, pri, checkin, bolo, sel, help.
+//   close Market Street -- parade                close a road (close INCIDENT DISP closes an incident)
+//   slow Market Street x2 -- roadworks           slow a road down; reopen RC-000001 ends either
+//   ...and dismiss, pri, checkin, bolo, sel, help.
 //
 // Tab completes command words, unit, incident, alert and tip ids, statuses and type
 // codes; a second Tab cycles through the choices. Errors name the word at fault and
@@ -25,6 +29,16 @@ export const SPECS = [
     usage: "new TYPE P1-5 ADDRESS|@LAT,LON",
     args: [TYPE, PRIORITY, { name: "location", kind: "location", rest: true }],
     build: (a) => ["incident.create", { type: a.type, priority: a.priority, location: a.location }],
+  },
+  {
+    word: "call", aliases: ["911"], help: "take a 911 call: a new incident, or linked to a duplicate",
+    usage: "call TYPE P1-5 ADDRESS|@LAT,LON -- WHAT THE CALLER SAYS [caller=NAME]",
+    args: [TYPE, PRIORITY, { name: "location", kind: "location", rest: true }],
+    dashed: { name: "text", optional: false },
+    caller: true,
+    build: (a) => ["call.create", {
+      source: "911", type: a.type, priority: a.priority, location: a.location, text: a.text, caller: a.caller,
+    }],
   },
   {
     word: "d", aliases: ["dispatch", "disp"], help: "dispatch units to an incident",
@@ -63,9 +77,24 @@ export const SPECS = [
     build: (a) => ["tip.dismiss", { tip: a.tip, reason: a.reason }],
   },
   {
-    word: "close", help: "close an incident", usage: "close INCIDENT DISPOSITION",
+    word: "close", help: "close an incident, or a road (a street or @LAT,LON)",
+    usage: "close INCIDENT DISPOSITION | close STREET|@LAT,LON [-- REASON]",
     args: [INCIDENT, { name: "disposition", kind: "text", rest: true }],
     build: (a) => ["incident.close", { incident: a.incident, disposition: a.disposition }],
+  },
+  {
+    word: "slow", help: "slow a road down: drive time times FACTOR",
+    usage: "slow STREET|@LAT,LON xFACTOR [-- REASON]",
+    args: [{ name: "where", kind: "where", rest: true }],
+    dashed: { name: "reason", optional: true },
+    factor: true,
+    build: (a) => ["road.close", { ...a.where, factor: a.factor, reason: a.reason }],
+  },
+  {
+    word: "reopen", help: "reopen a closed or slowed road", usage: "reopen CLOSURE [-- REASON]",
+    args: [{ name: "closure", kind: "closure" }],
+    dashed: { name: "reason", optional: true },
+    build: (a) => ["road.reopen", { closure: a.closure, reason: a.reason }],
   },
   {
     word: "pri", aliases: ["priority"], help: "change an incident's priority",
@@ -95,6 +124,20 @@ export const SPECS = [
     local: "help",
   },
 ];
+
+/** "close" with a street or a point instead of an incident: close a road. */
+const ROAD_CLOSE = {
+  word: "close", help: "close a road", usage: "close STREET|@LAT,LON [-- REASON]",
+  args: [{ name: "where", kind: "where", rest: true }],
+  dashed: { name: "reason", optional: true },
+  build: (a) => ["road.close", { ...a.where, reason: a.reason }],
+};
+
+/** Whether a word names an incident: ".", a known id, "2026-000012" or a number. */
+function incidentLike(text, context) {
+  const all = context.allIncidents || context.incidents || [];
+  return text === "." || /^\d+(-\d+)?$/.test(text) || Boolean(findId(all, text));
+}
 
 const BY_WORD = new Map();
 for (const spec of SPECS) {
@@ -146,6 +189,8 @@ function resolve(kind, token, context) {
       return findId(context.units, text) || text;
     case "alert":
       return findId(context.alerts, text) || text;
+    case "closure":
+      return findId(context.closures || [], text) || (/^\d+$/.test(text) ? `RC-${text.padStart(6, "0")}` : text);
     case "tip":
       return findId(context.tips, text) || (/^\d+$/.test(text) ? `T-${text.padStart(6, "0")}` : text);
     case "status": {
@@ -172,6 +217,21 @@ function resolve(kind, token, context) {
   }
 }
 
+function where(text) {
+  const at = location(text);
+  return at.address === undefined ? { location: at } : { street: at.address };
+}
+
+/** Blank out `pattern`'s words (keeping every position) and return what they said. */
+function takeWords(text, pattern) {
+  const found = [];
+  const masked = text.replace(new RegExp(`(^|\\s)(${pattern.source})(?=\\s|$)`, "gi"), (all, space, word, offset) => {
+    found.push({ word, start: offset + space.length });
+    return space + " ".repeat(word.length);
+  });
+  return { masked, found };
+}
+
 function location(text) {
   const point = /^@\s*(-?\d+(?:\.\d+)?)\s*,\s*(-?\d+(?:\.\d+)?)$/.exec(text.trim());
   if (point) return { lat: Number(point[1]), lon: Number(point[2]) };
@@ -182,18 +242,57 @@ function location(text) {
  * Parse one line. Returns {spec, do, fields, tokens, fieldTokens} for a server
  * command, {spec, local, args} for a page action, or throws an error with `.token`.
  */
-export function parse(text, context) {
-  const tokens = tokenize(text);
+export function parse(whole, context) {
+  let text = whole;
+  let tokens = tokenize(text);
   if (!tokens.length) throw new ParseError("type a command (Tab completes, \"help\" lists them)");
-  const spec = specOf(tokens[0].text);
+  let spec = specOf(tokens[0].text);
   if (!spec) {
     throw new ParseError(
       `unknown command '${tokens[0].text}' (commands: ${SPECS.map((s) => s.word).join(", ")})`,
       tokens[0],
     );
   }
+  if (spec.word === "close" && tokens[1] && !incidentLike(tokens[1].text, context)) spec = ROAD_CLOSE;
   const args = {};
   const fieldTokens = {};
+  if (spec.dashed) {
+    // "... -- free text": what follows the first lone "--" is the text
+    const dash = /(^|\s)--(\s|$)/.exec(text);
+    const after = dash ? text.slice(dash.index + dash[0].length) : "";
+    if (after.trim()) {
+      args[spec.dashed.name] = after.trim();
+      const start = dash.index + dash[0].length + (after.length - after.trimStart().length);
+      fieldTokens[spec.dashed.name] = { text: after.trim(), start, end: whole.trimEnd().length };
+    } else if (!spec.dashed.optional) {
+      throw new ParseError(`${spec.word} needs ${spec.dashed.name.toUpperCase()} after " -- ": ${spec.usage}`, {
+        text: "", start: whole.length, end: whole.length,
+      });
+    }
+    if (dash) text = text.slice(0, dash.index);
+  }
+  if (spec.caller) {
+    const taken = takeWords(text, /caller=\S+/);
+    if (taken.found.length) {
+      const { word, start } = taken.found[taken.found.length - 1];
+      args.caller = word.slice("caller=".length).replace(/_/g, " ");
+      fieldTokens.caller = { text: word, start, end: start + word.length };
+    }
+    text = taken.masked;
+  }
+  if (spec.factor) {
+    const taken = takeWords(text, /[x×*]\d+(?:\.\d+)?/);
+    if (!taken.found.length) {
+      throw new ParseError(`slow needs a FACTOR such as x2 (twice the drive time): ${spec.usage}`, {
+        text: "", start: whole.length, end: whole.length,
+      });
+    }
+    const { word, start } = taken.found[taken.found.length - 1];
+    args.factor = Number(word.slice(1));
+    fieldTokens.factor = { text: word, start, end: start + word.length };
+    text = taken.masked;
+  }
+  tokens = tokenize(text);
   let i = 1;
   for (const arg of spec.args) {
     const token = tokens[i];
@@ -205,8 +304,10 @@ export function parse(text, context) {
     }
     if (arg.rest) {
       const rest = text.slice(token.start).trim();
-      args[arg.name] = arg.kind === "location" ? location(rest) : rest;
+      const place = rest.replace(/\s+/g, " "); // words taken out leave blanks
+      args[arg.name] = arg.kind === "location" ? location(place) : arg.kind === "where" ? where(place) : rest;
       fieldTokens[arg.name] = { text: rest, start: token.start, end: text.trimEnd().length };
+      if (arg.kind === "where") fieldTokens[Object.keys(args[arg.name])[0]] = fieldTokens[arg.name];
       i = tokens.length;
       break;
     }
@@ -284,6 +385,7 @@ function choicesFor(arg, context, tokens, index) {
     case "status": return context.statuses;
     case "alert": return context.alerts;
     case "tip": return context.tips;
+    case "closure": return context.closures || [];
     case "type": return context.types;
     case "priority": return ["p1", "p2", "p3", "p4", "p5"];
     case "command": return SPECS.map((s) => s.word);

@@ -26,6 +26,8 @@ const ui = {
   alertShownAt: {},
   promoting: new Set(),
   fitted: false,
+  closureKey: null,
+  closureLines: new Map(),
 };
 
 const map = new CityMap($("#map"), {
@@ -484,6 +486,7 @@ function renderMap() {
     }));
   map.set({
     units,
+    closures: closureDrawings(),
     incidents: openIncidents(),
     facilities: Object.values(state.facilities),
     routes: routes.map((r) => ({ ...r, points: fromUnit(r, state.units[r.unit]) })),
@@ -494,6 +497,36 @@ function renderMap() {
   if (!ui.fitted && map.ready) {
     ui.fitted = true;
     map.fitActivity();
+  }
+}
+
+function activeClosures() {
+  return Object.values((feed.state && feed.state.closures) || {})
+    .filter((c) => !c.reopened_at)
+    .sort((a, b) => a.id.localeCompare(b.id));
+}
+
+/** Active closures with their segments' geometry (fetched when the set changes). */
+function closureDrawings() {
+  const active = activeClosures();
+  const key = active.map((c) => c.id).join();
+  if (key !== ui.closureKey) {
+    ui.closureKey = key;
+    if (active.some((c) => !ui.closureLines.has(c.id))) wantClosures();
+  }
+  return active.filter((c) => ui.closureLines.has(c.id)).map((c) => ({
+    id: c.id, factor: c.factor, street: c.street, lines: ui.closureLines.get(c.id),
+  }));
+}
+
+async function wantClosures() {
+  try {
+    const answer = await api("/api/closures");
+    for (const c of answer.closures) ui.closureLines.set(c.id, c.lines);
+    if (activeClosures().some((c) => !ui.closureLines.has(c.id))) ui.closureKey = null;
+    render();
+  } catch {
+    ui.closureKey = null; // tried again on the next render
   }
 }
 
@@ -607,6 +640,7 @@ function buildPanel(id) {
   replaceChildren($("#incident-detail"),
     h("div", { id: "d-head" }),
     h("div", { id: "d-units" }),
+    h("div", { id: "d-calls" }),
     h("h2", { class: "section-title", id: "rec-title" }, "Recommendation"),
     h("div", { id: "d-rec", "aria-labelledby": "rec-title" }, h("p", { class: "muted" }, "Loading…")),
     h("div", { id: "d-emergency" }),
@@ -656,6 +690,7 @@ function renderDetailLive() {
             ? `ETA ${eta(route.eta_s)} · ${distance(route.distance_m)}` : ""));
       })))
       : h("p", { class: "empty" }, "No unit assigned yet."));
+  renderCalls(incident);
   const emergencies = Object.values(state.emergencies).filter((e) => e.incident === id && !e.cleared_at);
   replaceChildren($("#d-emergency"), emergencies.map((emergency) => h("div", { class: "notice warn" },
     h("strong", {}, `Open emergency ${emergency.id}`),
@@ -674,6 +709,43 @@ function renderDetailLive() {
       }, "Clear emergency")
       : h("span", { class: "muted" }, "(a supervisor clears it)"))));
   renderRecommendation();
+}
+
+/** The incident's calls; those linked as duplicates (not the first) may be unlinked. */
+function renderCalls(incident) {
+  const box = $("#d-calls");
+  const calls = incident.calls.map((c) => feed.state.calls[c]).filter(Boolean);
+  const key = JSON.stringify([incident.id, incident.status, calls.map((c) => c.id)]);
+  if (!box || box.dataset.key === key) return; // keeps focus on a button while nothing changed
+  box.dataset.key = key;
+  const origin = incident.source === "call" ? incident.calls[0] : null;
+  replaceChildren(box, calls.length ? [
+    h("h2", { class: "section-title" }, `Calls (${calls.length})`),
+    h("ul", { class: "calls" }, calls.map((call) => h("li", { dataset: { call: call.id } },
+      h("span", { class: "id" }, call.id), ` · ${clock(call.received_at)} · ${call.type} P${call.priority}`,
+      call.id === origin ? " · first call" : " · linked duplicate",
+      h("div", { class: "muted" }, call.text),
+      call.id !== origin && incident.status === "open"
+        ? h("button", {
+          type: "button", class: "small", dataset: { action: "unlink" },
+          "aria-label": `Unlink call ${call.id} from ${incident.id}: make it an incident of its own`,
+          onclick: (e) => unlink(incident.id, call.id, e.currentTarget),
+        }, "Unlink")
+        : null))),
+  ] : []);
+}
+
+async function unlink(incident, call, button) {
+  button.disabled = true;
+  try {
+    const events = await command("incident.unlink", { incident, call });
+    const created = events.find((e) => e.type === "incident.created");
+    say(`✓ call ${call} unlinked from ${incident}: new incident ${created ? created.incident : "?"}`, "ok");
+    if (created) feedReady(() => select(created.incident));
+  } catch (failure) {
+    button.disabled = false;
+    say(`✗ ${failure.describe ? failure.describe() : failure}`, "error");
+  }
 }
 
 function renderDetail() {
@@ -806,6 +878,7 @@ function lineContext() {
     allIncidents: Object.keys(state.incidents),
     alerts: feed.state ? openAlerts().map((a) => a.id) : [],
     tips: Object.values(state.tips).filter((t) => t.status === "received").map((t) => t.id),
+    closures: activeClosures().map((c) => c.id),
     statuses: vocabulary.unit_statuses,
     types: vocabulary.incident_types,
     selected: ui.selected,
@@ -821,7 +894,7 @@ function showHelp() {
       h("tbody", {}, SPECS.map((s) => h("tr", {},
         h("td", { class: "id" }, s.usage, s.aliases ? h("div", { class: "muted" }, `also: ${s.aliases.join(", ")}`) : null),
         h("td", {}, s.help))))),
-    h("p", { class: "hint" }, "An incident may be given as its full id, its number (\"12\"), or \".\" for the one shown. Tab completes; Tab again cycles. / or F2 jumps to the command line."));
+    h("p", { class: "hint" }, "An incident may be given as its full id, its number (\"12\"), or \".\" for the one shown. Text after \" -- \" is the call's words or the closure's reason; close with a street (not an incident) closes the road. Tab completes; Tab again cycles. / or F2 jumps to the command line."));
 }
 
 async function runLine(parsed) {
@@ -839,6 +912,22 @@ async function runLine(parsed) {
   const events = await command(parsed.do, parsed.fields);
   const first = events[0] || {};
   switch (parsed.do) {
+    case "call.create": {
+      const linked = events.find((e) => e.type === "incident.linked");
+      if (linked) {
+        feedReady(() => select(linked.incident));
+        return `call ${linked.call} linked to ${linked.incident} as a duplicate: ${duplicateWhy(linked)}`;
+      }
+      const created = events.find((e) => e.type === "incident.created");
+      if (created) feedReady(() => select(created.incident));
+      return `call ${first.call}: incident ${created.incident} created: ${created.incident_type} P${created.priority} at ${place(created.location)}`;
+    }
+    case "road.close": {
+      const what = first.closed ? "closed" : `slowed ×${first.factor}`;
+      return `${first.closure}: ${first.street || place(first.location)} ${what} (${first.segments.length} road segments)`;
+    }
+    case "road.reopen":
+      return `${first.closure} reopened`;
     case "incident.create":
     case "tip.promote": {
       const created = events.find((e) => e.type === "incident.created");
@@ -860,6 +949,22 @@ async function runLine(parsed) {
     default:
       return events.map((e) => e.type).join(", ") || "done";
   }
+}
+
+/** "score 0.83, same type, 40 m, 2 min" from a link's score and reasons. */
+function duplicateWhy(linked) {
+  const parts = [`score ${Number(linked.score).toFixed(2)}`];
+  for (const reason of linked.reasons || []) {
+    const metres = /^(\d+) m from/.exec(reason);
+    const minutes = /opened ([\d.]+) min/.exec(reason);
+    if (reason.startsWith("same type")) parts.push("same type");
+    else if (metres) parts.push(`${metres[1]} m`);
+    else if (minutes) {
+      const m = Number(minutes[1]);
+      parts.push(m < 1 ? `${Math.round(m * 60)} s` : `${Math.round(m)} min`);
+    } else parts.push(reason);
+  }
+  return parts.join(", ");
 }
 
 /** Run `fn` once the live state has caught up with what a command just did. */

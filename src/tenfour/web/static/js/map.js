@@ -1,6 +1,7 @@
 // The city map on a <canvas>, drawn from the server's own road data (GET /api/map):
 // no tiles, no outside connection. Units, incidents, facilities and the route and ETA
-// of every responding unit are drawn over the roads and follow the live feed.
+// of every responding unit are drawn over the roads and follow the live feed, and so
+// are road closures: closed roads in red dashes, slowed ones in amber.
 //
 // Keyboard (when the map has focus): arrows pan (Shift: further), + and - zoom,
 // 0 fits the whole city. Mouse: drag to pan, wheel to zoom, click a marker to select.
@@ -42,7 +43,9 @@ export class CityMap {
     this.lines = [];
     this.bounds = null;
     this.view = null; // {lat, lon, k}: centre and pixels per degree of latitude
-    this.data = { units: [], incidents: [], facilities: [], routes: [], selected: null };
+    this.data = { units: [], incidents: [], facilities: [], routes: [], closures: [], selected: null };
+    /** What the last frame drew of each closure: [{id, kind, segments}] (for tests too). */
+    this.drawnClosures = [];
     this.markers = new Map();
     this.pending = false;
     this.width = 0;
@@ -271,6 +274,8 @@ export class CityMap {
     g.drawImage(this.roadLayer, 0, 0);
     g.setTransform(this.ratio, 0, 0, this.ratio, 0, 0);
     this.markers = new Map();
+    this.drawnClosures = this.data.closures.map((closure) => this.drawClosure(g, closure));
+    this.canvas.dataset.closures = String(this.drawnClosures.length);
     for (const facility of this.data.facilities) this.drawFacility(g, facility);
     for (const route of this.data.routes) this.drawRoute(g, route);
     for (const incident of this.data.incidents) this.drawIncident(g, incident);
@@ -362,6 +367,32 @@ export class CityMap {
     g.textBaseline = "middle";
     g.fillText(facility.kind === "hospital" ? "H" : facility.kind[0].toUpperCase(), x, y + 0.5);
     if (this.view.k > 40_000) this.label(g, facility.name, x + 10, y, "#9fb1c3");
+  }
+
+  drawClosure(g, closure) {
+    const closed = closure.factor === null || closure.factor === undefined;
+    g.save();
+    g.lineCap = "butt";
+    g.strokeStyle = closed ? "#ff3b3b" : "#ffb020";
+    g.lineWidth = closed ? 4 : 3.5;
+    g.setLineDash(closed ? [6, 4] : [10, 3]);
+    g.beginPath();
+    let middle = null;
+    for (const [lat1, lon1, lat2, lon2] of closure.lines) {
+      const [x1, y1] = this.project(lat1, lon1);
+      const [x2, y2] = this.project(lat2, lon2);
+      g.moveTo(x1, y1);
+      g.lineTo(x2, y2);
+    }
+    g.stroke();
+    g.restore();
+    if (closure.lines.length) {
+      const [lat1, lon1, lat2, lon2] = closure.lines[Math.floor(closure.lines.length / 2)];
+      middle = this.project((lat1 + lat2) / 2, (lon1 + lon2) / 2);
+      const text = `${closure.id} ${closed ? "closed" : `×${closure.factor}`}`;
+      this.label(g, text, middle[0] + 6, middle[1] - 10, closed ? "#ff8a8a" : "#ffd27a");
+    }
+    return { id: closure.id, kind: closed ? "closed" : "slowed", segments: closure.lines.length, at: middle };
   }
 
   drawRoute(g, route) {
