@@ -16,6 +16,7 @@ CONTEXT = {
     "allIncidents": ["2026-000003", "2026-000012", "2025-000012"],
     "alerts": ["A-000002", "A-000001"],
     "tips": ["T-000004"],
+    "closures": ["RC-000001"],
     "statuses": ["available", "dispatched", "enroute", "onscene", "busy", "outofservice"],
     "types": ["ASSAULT", "THEFT", "TRAFFIC"],
     "selected": "2026-000003",
@@ -120,6 +121,7 @@ def test_mistakes_are_named_before_anything_is_sent(console: Any) -> None:
 def test_tab_completes_words_ids_and_statuses(console: Any) -> None:
     assert complete(console, "") == [
         "new",
+        "call",
         "d",
         "st",
         "note",
@@ -127,6 +129,8 @@ def test_tab_completes_words_ids_and_statuses(console: Any) -> None:
         "promote",
         "dismiss",
         "close",
+        "slow",
+        "reopen",
         "pri",
         "checkin",
         "bolo",
@@ -144,6 +148,40 @@ def test_tab_completes_words_ids_and_statuses(console: Any) -> None:
     assert complete(console, "ack ") == ["A-000002", "A-000001"]
     assert complete(console, "new T") == ["THEFT", "TRAFFIC"]
     assert complete(console, "new THEFT ") == ["p1", "p2", "p3", "p4", "p5"]
+    assert complete(console, "reopen RC") == ["RC-000001"]
+
+
+def test_calls_and_road_closures_parse(console: Any) -> None:
+    assert parse(console, "call assault p2 Main Street & Mission Street -- two men fighting") == {
+        "do": "call.create",
+        "fields": {
+            "source": "911",
+            "type": "ASSAULT",
+            "priority": 2,
+            "location": {"address": "Main Street & Mission Street"},
+            "text": "two men fighting",
+        },
+    }
+    fields = parse(console, "call THEFT 3 caller=Ann_Lee @37.79,-122.40 -- bike -- gone")["fields"]
+    assert fields["caller"] == "Ann Lee" and fields["text"] == "bike -- gone"
+    assert fields["location"] == {"lat": 37.79, "lon": -122.4}
+    assert "needs TEXT" in parse(console, "call THEFT p3 Main Street")["error"]
+    # close with an incident closes the incident; with a street, the road
+    assert parse(console, "close 12 arrest")["do"] == "incident.close"
+    assert parse(console, "close Market Street -- parade") == {
+        "do": "road.close",
+        "fields": {"street": "Market Street", "reason": "parade"},
+    }
+    assert parse(console, "close @37.79,-122.40")["fields"] == {
+        "location": {"lat": 37.79, "lon": -122.4}
+    }
+    assert parse(console, "slow Market Street x2 -- roadworks")["fields"] == {
+        "street": "Market Street",
+        "factor": 2,
+        "reason": "roadworks",
+    }
+    assert "needs a FACTOR" in parse(console, "slow Market Street")["error"]
+    assert parse(console, "reopen 1")["fields"] == {"closure": "RC-000001"}
 
 
 def test_typed_commands_run_and_server_errors_point_at_the_word(
