@@ -3,7 +3,7 @@
 
 import { api, ApiError, clearProblems, command, sentence, showProblems } from "./api.js";
 import { CommandLine, SPECS } from "./commandline.js";
-import { $, announce, h, replaceChildren } from "./dom.js";
+import { $, announce, h, replaceChildren, debounce } from "./dom.js";
 import {
   clock, distance, elapsed, eta, lateness, place, since, statusLabel,
 } from "./format.js";
@@ -578,11 +578,8 @@ function select(id) {
   return true;
 }
 
-let detailTimer = null;
-function loadDetailSoon() {
-  clearTimeout(detailTimer);
-  detailTimer = setTimeout(loadDetail, 150);
-}
+// Live events come in bursts (a dispatch and its status changes): fetch once after.
+const loadDetailSoon = debounce(() => loadDetail(), 150);
 
 async function loadDetail() {
   const id = ui.selected;

@@ -60,3 +60,12 @@ export function announce(text) {
     region.textContent = text;
   }, 50);
 }
+
+/** A function that runs `fn` once, `ms` after the last of a burst of calls. */
+export function debounce(fn, ms) {
+  let timer = null;
+  return (...args) => {
+    clearTimeout(timer);
+    timer = setTimeout(() => fn(...args), ms);
+  };
+}

@@ -3,7 +3,7 @@
 // help that is coming, incident details, BOLOs, and sharing the phone's position.
 
 import { api, command, sentence } from "./api.js";
-import { $, announce, h, replaceChildren } from "./dom.js";
+import { $, announce, h, replaceChildren, debounce } from "./dom.js";
 import { clock, elapsed, eta, place, since, statusLabel } from "./format.js";
 import { LiveFeed } from "./live.js";
 import { startSession } from "./session.js";
@@ -197,11 +197,8 @@ function renderBolos() {
     : h("p", { class: "muted" }, "No active BOLO."));
 }
 
-let detailTimer = null;
-function loadDetailSoon() {
-  clearTimeout(detailTimer);
-  detailTimer = setTimeout(loadDetail, 200);
-}
+// Live events come in bursts (a dispatch and its status changes): fetch once after.
+const loadDetailSoon = debounce(() => loadDetail(), 200);
 
 async function loadDetail() {
   const id = ui.detailFor;
