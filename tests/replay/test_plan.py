@@ -80,4 +80,4 @@ def test_the_plan_keeps_calls_on_the_map_and_builds_the_roster(raw_slice: Path) 
     assert on_roster == set(plan.homes) and not on_roster & set(plan.left_out)
     config = plan.config
     assert config.type_needs["MEDICAL"] == NEED and "engine" in config.kinds_for(NEED)
-    assert config.listed_candidates == 200 and config.duplicates.min_score == 1.0
+    assert config.listed_candidates == 200 and config.duplicates.radius_m == 0.001

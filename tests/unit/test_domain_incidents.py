@@ -6,17 +6,23 @@ from typing import Any
 
 import pytest
 
-from tenfour.domain import State
+from tenfour.domain import Actor, CommandRejected, Context, Event, State, decide
+from tenfour.domain.lookup import DuplicateRules
+from tenfour.policies import PolicyConfig
 
 from .domain_support import (
     CALLTAKER,
+    NOW,
     PLACE,
     SUPERVISOR,
+    TOKEN,
     at,
+    command,
     new_incident,
     offset,
     only,
     put_on,
+    record,
     rejection,
     roster,
     run,
@@ -227,12 +233,125 @@ def test_a_call_near_a_closed_incident_is_not_a_duplicate() -> None:
     assert "incident.created" in types(events)
 
 
-def test_a_weak_match_is_not_a_duplicate() -> None:
+def _call_with_config(
+    state: State, with_: dict[str, Any], now: str, config: PolicyConfig | None = None
+) -> list[Event]:
+    """``call.create`` decided with the duplicate rules the service passes (config)."""
+    rules = (config or PolicyConfig()).duplicates.rules()
+    ctx = Context(now=now, actor=Actor.parse(CALLTAKER), token=lambda: TOKEN, duplicates=rules)
+    events = decide(state, command("call.create", with_, CALLTAKER), ctx)
+    recs = record(state, events, at=now, by=Actor.parse(CALLTAKER).by)
+    return [Event(r.type, r.stream, r.data) for r in recs]
+
+
+def test_a_call_at_140_m_and_29_min_links_however_low_it_scores() -> None:
+    # Distance and age are the limits the README states; the score only ranks.
     state = roster()
     run(state, "call.create", NOISE_CALL, CALLTAKER)
-    # 140 m and 25 min: within both limits but scores well under 0.5.
-    events = run(state, "call.create", {**NOISE_CALL, "location": offset(140)}, CALLTAKER, at(1500))
-    assert "incident.created" in types(events)
+    events = run(state, "call.create", {**NOISE_CALL, "location": offset(140)}, CALLTAKER, at(1740))
+    assert types(events) == ["call.received", "incident.linked"]
+    linked = only(events, "incident.linked")
+    assert linked["incident"] == "2026-000001"
+    # 0.6 * (1 - 140/150) + 0.4 * (1 - 29/30): journaled for ranking, decides nothing.
+    assert linked["score"] == pytest.approx(0.053, abs=0.003)
+
+
+@pytest.mark.parametrize(("metres", "seconds"), [(160, 60), (30, 1860)], ids=["160 m", "31 min"])
+def test_a_call_beyond_150_m_or_30_min_opens_its_own_incident(metres: int, seconds: int) -> None:
+    state = roster()
+    run(state, "call.create", NOISE_CALL, CALLTAKER)
+    with_ = {**NOISE_CALL, "location": offset(metres)}
+    events = run(state, "call.create", with_, CALLTAKER, at(seconds))
+    assert types(events) == ["call.received", "incident.created"]
+
+
+@pytest.mark.parametrize(("north_m", "incident"), [(140, "2026-000002"), (110, "2026-000001")])
+def test_of_two_incidents_in_reach_the_call_links_to_the_best_scored(
+    north_m: int, incident: str
+) -> None:
+    state = roster()
+    run(state, "call.create", NOISE_CALL, CALLTAKER)
+    run(state, "call.create", {**NOISE_CALL, "location": offset(250)}, CALLTAKER, at(60))
+    assert len(state.incidents) == 2
+    with_ = {**NOISE_CALL, "location": offset(north_m)}
+    events = run(state, "call.create", with_, CALLTAKER, at(90))
+    assert only(events, "incident.linked")["incident"] == incident
+
+
+ASSAULT_CALL: dict[str, Any] = {
+    "text": "man hit outside the bar",
+    "type": "ASSAULT",
+    "priority": 2,
+    "location": PLACE,
+}
+
+
+def test_a_fight_call_links_to_an_assault_incident_of_its_family() -> None:
+    state = roster()
+    _call_with_config(state, ASSAULT_CALL, NOW)
+    fight = {**ASSAULT_CALL, "type": "fight", "location": offset(60)}
+    events = _call_with_config(state, fight, at(120))
+    assert types(events) == ["call.received", "incident.linked"]
+    linked = only(events, "incident.linked")
+    assert linked["incident"] == "2026-000001"
+    assert linked["reasons"][0] == "FIGHT and ASSAULT are both violence"
+    # The incident keeps its own type; the call keeps the caller's.
+    assert state.incidents["2026-000001"].type == "ASSAULT"
+    assert state.calls["C-000002"].type == "FIGHT"
+
+
+def test_a_theft_call_beside_an_assault_opens_its_own_incident() -> None:
+    state = roster()
+    _call_with_config(state, ASSAULT_CALL, NOW)
+    theft = {**ASSAULT_CALL, "type": "THEFT", "priority": 3, "location": offset(20)}
+    events = _call_with_config(state, theft, at(60))
+    assert types(events) == ["call.received", "incident.created"]
+
+
+def test_without_a_family_table_only_the_same_code_is_compatible() -> None:
+    rules = DuplicateRules()
+    assert rules.compatible("ASSAULT", "ASSAULT") == "same type ASSAULT"
+    assert rules.compatible("FIGHT", "ASSAULT") is None
+
+
+def test_a_family_table_with_a_type_in_two_families_is_rejected_naming_the_field() -> None:
+    overrides = {"duplicates": {"families": {"disorder": ["NOISE", "fight"]}}}
+    with pytest.raises(CommandRejected) as caught:
+        PolicyConfig().with_overrides(overrides)
+    (problem,) = caught.value.problems
+    assert problem.field == "config.duplicates.families"
+    assert "FIGHT is in both violence and disorder" in problem.reason
+
+
+def test_family_codes_are_upper_cased_like_the_calls() -> None:
+    config = PolicyConfig().with_overrides({"duplicates": {"families": {"disorder": ["noise"]}}})
+    assert config.duplicates.rules().compatible("NOISE", "NOISE") == "same type NOISE"
+    assert config.duplicates.families["disorder"] == ["NOISE"]
+
+
+def test_a_priority_1_call_linked_into_a_priority_3_incident_raises_it() -> None:
+    state = roster()
+    incident = new_incident(state, "ASSAULT", 3)
+    shots = {**ASSAULT_CALL, "type": "SHOTS", "priority": 1, "location": offset(80)}
+    events = _call_with_config(state, shots, at(1200))
+    assert types(events) == ["call.received", "incident.linked", "incident.updated"]
+    assert only(events, "incident.updated") == {
+        "incident": incident,
+        "changes": {"priority": 1},
+        "before": {"priority": 3},
+        "priority": 1,
+        "call": "C-000001",
+        "reason": "linked call C-000001 is priority 1",
+    }
+    assert state.incidents[incident].priority == 1
+
+
+def test_a_priority_4_call_linked_into_a_priority_2_incident_leaves_it_at_2() -> None:
+    state = roster()
+    incident = new_incident(state, "ASSAULT", 2)
+    events = _call_with_config(state, {**ASSAULT_CALL, "priority": 4}, at(60))
+    assert types(events) == ["call.received", "incident.linked"]
+    assert state.incidents[incident].priority == 2
 
 
 def test_incident_numbers_restart_each_year() -> None:

@@ -334,7 +334,7 @@ def test_a_bad_override_names_the_field_under_the_prefix_given() -> None:
 
 def test_duplicate_rules_come_from_the_config() -> None:
     rules = PolicyConfig().with_overrides({"duplicates": {"radius_m": 50}}).duplicates.rules()
-    assert (rules.radius_m, rules.window_s, rules.min_score) == (50, 1800, 0.5)
+    assert (rules.radius_m, rules.window_s) == (50, 1800)
 
 
 # --- purity and rebuilding -----------------------------------------------------------------------
@@ -343,7 +343,7 @@ def test_due_commands_is_pure_until_the_alerts_are_observed() -> None:
     pending = copy.deepcopy(desk.watches.pending)
     first = desk.watches.due_commands(desk.state, moment(60))
     second = desk.watches.due_commands(desk.state, moment(60))
-    assert [(c.do, c.payload) for c in first] == [(c.do, c.payload) for c in second]
+    assert [(k, c.do, c.payload) for k, c in first] == [(k, c.do, c.payload) for k, c in second]
     assert len(first) == 1
     assert desk.watches.pending == pending
     desk.tick(60)

@@ -85,25 +85,33 @@ def tip_dismiss(state: State, cmd: c.TipDismiss, ctx: Context) -> list[Event]:
 def _duplicate_of(
     state: State, cmd: c.CallCreate, location: dict[str, object], ctx: Context
 ) -> tuple[Incident, float, list[str]] | None:
-    """The open incident this call most likely reports again, with score and reasons."""
+    """The open incident this call most likely reports again, with score and reasons.
+
+    Distance and age are the limits: any open incident of a compatible type within
+    both is a candidate. The score only ranks the candidates (nearer and newer is
+    likelier the same event) and shows the dispatcher how close the match was.
+    """
     rules = ctx.duplicates
+    call_type = cmd.type.upper()
     here = (float(location["lat"]), float(location["lon"]))  # type: ignore[arg-type]
     best: tuple[Incident, float, list[str]] | None = None
     for incident in state.incidents.values():
-        if not incident.open or incident.type != cmd.type.upper():
+        if not incident.open:
+            continue
+        why = rules.compatible(call_type, incident.type)
+        if why is None:
             continue
         metres = distance_m(here, (incident.location["lat"], incident.location["lon"]))
         age = _seconds_between(incident.created_at, ctx.now)
         if metres > rules.radius_m or age > rules.window_s:
             continue
-        # Nearer and newer is likelier the same event; the type must already match.
         score = round(0.6 * (1 - metres / rules.radius_m) + 0.4 * (1 - age / rules.window_s), 3)
         reasons = [
-            f"same type {incident.type}",
+            why,
             f"{metres:.0f} m from the incident (limit {rules.radius_m:.0f} m)",
             f"incident opened {age / 60:.1f} min ago (limit {rules.window_s / 60:.0f} min)",
         ]
-        if score >= rules.min_score and (best is None or score > best[1]):
+        if best is None or score > best[1]:
             best = (incident, score, reasons)
     return best
 
@@ -132,6 +140,25 @@ def call_create(state: State, cmd: c.CallCreate, ctx: Context) -> list[Event]:
                 {"incident": incident.id, "call": call, "score": score, "reasons": reasons},
             )
         )
+        if cmd.priority < incident.priority:
+            # A caller who reports worse than the incident says (a shot in the fight)
+            # must not be buried under its lower priority: the incident takes the
+            # call's, with the timers and ordering that come with it.
+            changes = {"priority": cmd.priority}
+            events.append(
+                Event(
+                    "incident.updated",
+                    f"incident:{incident.id}",
+                    {
+                        "incident": incident.id,
+                        "changes": changes,
+                        "before": {"priority": incident.priority},
+                        "call": call,
+                        "reason": f"linked call {call} is priority {cmd.priority}",
+                        **changes,
+                    },
+                )
+            )
         return events
     incident_id = next_incident_id(state, ctx.now)
     events.append(

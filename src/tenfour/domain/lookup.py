@@ -6,7 +6,7 @@ so handlers read as the rule they enforce.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,11 +26,28 @@ from tenfour.domain.values import Actor, Location
 
 @dataclass(frozen=True)
 class DuplicateRules:
-    """When a new call is the same event as an open incident (configurable)."""
+    """When a new call is the same event as an open incident (configurable).
+
+    ``radius_m`` and ``window_s`` are hard limits: every open incident of a compatible
+    type within both is a duplicate candidate. ``families`` (family -> type codes, no
+    code in two families; ``policies/config.py`` checks that) makes different codes
+    compatible, since two callers seldom name one event alike. Without it only the
+    identical code is compatible.
+    """
 
     radius_m: float = 150.0
     window_s: float = 1800.0
-    min_score: float = 0.5
+    # Not hashed: a mapping cannot be, and nothing keys on the rules.
+    families: Mapping[str, frozenset[str]] = field(default_factory=dict, hash=False)
+
+    def compatible(self, new: str, old: str) -> str | None:
+        """Why a call of type ``new`` may report an incident of type ``old``, or None."""
+        if new == old:
+            return f"same type {old}"
+        for family, codes in self.families.items():
+            if new in codes and old in codes:
+                return f"{new} and {old} are both {family}"
+        return None
 
 
 @dataclass(frozen=True)

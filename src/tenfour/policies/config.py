@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from tenfour.domain.errors import CommandRejected
 from tenfour.domain.lookup import DuplicateRules
@@ -22,13 +22,91 @@ class Timers(BaseModel):
 
 
 class Duplicates(BaseModel):
+    """When a new call links to an open incident instead of opening one (DOMAIN.md).
+
+    A call links to an open incident of a compatible type whose location is within
+    ``radius_m`` of the call and which opened at most ``window_s`` before it. Both are
+    limits, nothing else decides; the score journaled with the link only ranks several
+    such incidents (the best one gets the call) and tells the dispatcher how close it was.
+    """
+
     model_config = ConfigDict(extra="forbid")
     radius_m: float = Field(default=150, gt=0)
     window_s: float = Field(default=1800, gt=0)
-    min_score: float = Field(default=0.5, ge=0, le=1)
+    #: Type codes that may be the same event, by family: callers name one fight FIGHT,
+    #: ASSAULT or DISTURBANCE. The same code is always compatible; a code is in one
+    #: family at most, so where two fit the choice is made here: ROBBERY is theft,
+    #: OVERDOSE medical (a patient first), VEHICLE_FIRE fire. Overrides merge by family
+    #: name: give a family ``[]`` to drop it.
+    families: dict[str, list[str]] = Field(
+        default_factory=lambda: {
+            "violence": [
+                "ASSAULT",
+                "BATTERY",
+                "DISTURBANCE",
+                "DOMESTIC",
+                "FIGHT",
+                "SHOOTING",
+                "SHOTS",
+                "SHOTS_FIRED",
+                "STABBING",
+            ],
+            "theft": [
+                "BURGLARY",
+                "LARCENY",
+                "ROBBERY",
+                "SHOPLIFTING",
+                "THEFT",
+                "VEHICLE_THEFT",
+            ],
+            "traffic": ["ACCIDENT", "COLLISION", "HIT_AND_RUN", "TRAFFIC", "TRAFFIC_COLLISION"],
+            "medical": [
+                "BREATHING",
+                "CARDIAC",
+                "FALL",
+                "MEDICAL",
+                "OVERDOSE",
+                "SEIZURE",
+                "STROKE",
+                "UNCONSCIOUS",
+            ],
+            "fire": [
+                "ALARM",
+                "FIRE",
+                "FIRE_ALARM",
+                "OUTSIDE_FIRE",
+                "SMOKE",
+                "SMOKE_INVESTIGATION",
+                "STRUCTURE_FIRE",
+                "VEHICLE_FIRE",
+            ],
+            "hazard": ["FUEL_SPILL", "GAS_LEAK", "HAZMAT", "ODOR"],
+            "drugs": ["DRUGS", "DRUG_DEALING", "NARCOTICS"],
+        }
+    )
+
+    @field_validator("families")
+    @classmethod
+    def _one_family_per_code(cls, families: dict[str, list[str]]) -> dict[str, list[str]]:
+        # Calls are journaled with upper-case codes; compare them that way.
+        out: dict[str, list[str]] = {}
+        family_of: dict[str, str] = {}
+        for family, codes in families.items():
+            out[family] = []
+            for raw in codes:
+                code = raw.upper()
+                if not (code.isascii() and code.replace("_", "").replace("-", "").isalnum()):
+                    raise ValueError(f"{raw!r} in {family} is not a type code")
+                other = family_of.setdefault(code, family)
+                if other != family:
+                    raise ValueError(f"{code} is in both {other} and {family}: one family at most")
+                if code not in out[family]:
+                    out[family].append(code)
+        return out
 
     def rules(self) -> DuplicateRules:
-        return DuplicateRules(self.radius_m, self.window_s, self.min_score)
+        families = {name: frozenset(codes) for name, codes in self.families.items()}
+        return DuplicateRules(self.radius_m, self.window_s, families)
 
 
 class PolicyConfig(BaseModel):

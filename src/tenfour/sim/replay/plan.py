@@ -130,7 +130,7 @@ def replay_config(kinds: set[str], codes: set[str]) -> PolicyConfig:
             "timers": {"onscene_s": ONSCENE_CHECK_S},
             # Every call of the data got its own units, so none is merged into another
             # incident: the smallest radius and window the settings allow, score 1.
-            "duplicates": {"radius_m": 0.001, "window_s": 0.001, "min_score": 1.0},
+            "duplicates": {"radius_m": 0.001, "window_s": 0.001},
         }
     )
 
