@@ -88,15 +88,32 @@ def serve(
         ),
     ] = "demo",
     demo: Annotated[bool, typer.Option(help="load the demo city into an empty journal")] = True,
+    config: Annotated[
+        Path | None,
+        typer.Option(
+            "--config",
+            help="policy settings (YAML, the keys of a scenario's config: block)",
+        ),
+    ] = None,
 ) -> None:
     """Run the dispatch server (HTTP API, live feed) on the embedded or a PostgreSQL journal."""
     import uvicorn
 
     from tenfour.api.app import create_app
-    from tenfour.api.settings import Settings
+    from tenfour.api.settings import ConfigFileError, Settings, load_policy_config
 
-    settings = Settings(database=database, map=map_name, demo=demo, announce=True)
-    typer.echo(f"Ten-Four: journal {database}, map {map_name}, http://{host}:{port}/")
+    # Checked in full before anything starts: a misspelt timer must stop the server,
+    # not leave a safety interval at its default unnoticed.
+    try:
+        policy = load_policy_config(config) if config is not None else None
+    except ConfigFileError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(2) from None
+    settings = Settings(database=database, map=map_name, demo=demo, announce=True, config=policy)
+    settings_from = f", policy settings {config}" if config is not None else ""
+    typer.echo(
+        f"Ten-Four: journal {database}, map {map_name}{settings_from}, http://{host}:{port}/"
+    )
     # No per-request access log: security-relevant access is journaled (audit.*) instead.
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info", access_log=False)
 

@@ -7,7 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from tenfour.journal import StoredEvent
 from tenfour.sim import ScenarioError, load_scenario
+from tenfour.sim.expect import judge
+from tenfour.sim.labels import Labels
 from tenfour.sim.scenario_file import parse_duration, parse_offset
 
 GOOD = """\
@@ -137,3 +140,92 @@ def test_offsets(text: str, seconds: float) -> None:
 def test_bad_offsets(text: str) -> None:
     with pytest.raises(ValueError):
         parse_offset(text)
+
+
+# --- match keys are the fields the event type carries ---------------------------------
+def _with_expectation(expectation: str) -> str:
+    """GOOD with one more expectation appended (lines 21 onwards)."""
+    return GOOD + expectation
+
+
+def test_a_misspelt_no_event_match_key_is_refused_before_the_run(tmp_path: Path) -> None:
+    # Unchecked, {untis: ZPD-7} matches no event at all, so this would always pass.
+    error = error_of(
+        tmp_path,
+        _with_expectation("  - no_event: unit.dispatched\n    match: {untis: ZPD-7}\n"),
+    )
+    assert error.line == 22
+    assert "'untis'" in error.message and "unit.dispatched" in error.message
+    for allowed in ("unit", "incident", "mode", "seq", "by"):
+        assert allowed in error.message
+    assert ":22:" in str(error)
+
+
+def test_a_misspelt_event_match_key_names_its_own_line(tmp_path: Path) -> None:
+    error = error_of(
+        tmp_path,
+        _with_expectation(
+            "  - event: alert.raised\n    match:\n      kind: status_check_overdue\n"
+            "      membre: hopps\n"
+        ),
+    )
+    assert error.line == 24
+    assert "'membre'" in error.message and "alert.raised" in error.message
+    assert "member" in error.message and "severity" in error.message
+
+
+def test_match_keys_the_event_carries_and_its_envelope_load(tmp_path: Path) -> None:
+    scenario = load_scenario(
+        write(
+            tmp_path,
+            _with_expectation(
+                "  - no_event: unit.dispatched\n    match: {unit: ZPD-7, mode: emergency}\n"
+                "  - event: incident.created\n    match: {by: hopps, seq: 9, type: incident.created}\n"
+                "  - event: alert.resolved\n    match: {kind: emergency, reason: cleared}\n"
+            ),
+        )
+    )
+    assert [e.event for e in scenario.expectations[1:]] == [
+        "unit.dispatched",
+        "incident.created",
+        "alert.resolved",
+    ]
+
+
+def test_only_top_level_match_keys_are_checked(tmp_path: Path) -> None:
+    # A location's inner keys are the location's business, compared as they are.
+    scenario = load_scenario(
+        write(
+            tmp_path,
+            _with_expectation(
+                "  - event: incident.created\n"
+                "    match: {location: {lat: 37.79, longitude: -122.39}}\n"
+            ),
+        )
+    )
+    assert scenario.expectations[-1].match == {"location": {"lat": 37.79, "longitude": -122.39}}
+
+
+def _stored(seq: int, type_: str, by: str, data: dict[str, object]) -> StoredEvent:
+    return StoredEvent(
+        seq, f"x:{seq}", 1, type_, f"2026-11-24T14:00:0{seq}Z", by, data, None, "", ""
+    )
+
+
+def test_expectations_match_on_the_envelope_too(tmp_path: Path) -> None:
+    scenario = load_scenario(
+        write(
+            tmp_path,
+            _with_expectation(
+                "  - event: incident.created\n    match: {by: hopps, seq: 2}\n"
+                "  - no_event: incident.created\n    match: {by: system}\n"
+            ),
+        )
+    )
+    events = [
+        _stored(1, "incident.noted", "hopps", {"incident": "2026-000001", "text": "hi"}),
+        # A data field named like the envelope is shadowed, as in journal.jsonl.
+        _stored(2, "incident.created", "hopps", {"incident": "2026-000001", "by": "system"}),
+    ]
+    verdicts = [judge(e, events, scenario, {}, Labels()) for e in scenario.expectations[1:]]
+    assert [v.passed for v in verdicts] == [True, True], [v.line() for v in verdicts]

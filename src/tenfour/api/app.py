@@ -77,7 +77,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             settings.database, passwords=Passwords.fast() if settings.fast_hashing else None
         )
         clock = settings.clock or RealClock()
-        service = build_service(store=store, clock=clock, map_name=settings.map, react_inline=False)
+        service = build_service(
+            store=store,
+            clock=clock,
+            map_name=settings.map,
+            config=settings.config,
+            react_inline=False,
+        )
         hub = live.LiveHub(service, settings.feed_buffer, settings.client_queue)
         stop_following = service.follow_journal()
         app.state.runtime = Runtime(

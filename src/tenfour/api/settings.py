@@ -1,11 +1,32 @@
-"""How a server is set up: where its journal is, which map, and its safety numbers."""
+"""How a server is set up: where its journal is, which map, and its safety numbers.
+
+The policy numbers (status-check timers, the MAYDAY plan, duplicate limits, ...) come
+from a YAML file with the keys of a scenario's ``config:`` block, checked in full by
+``load_policy_config`` before the server starts: a center must not find out at the
+first pursuit that its timer setting was misspelt and silently left at the default.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel
 
 from tenfour.clock import Clock
+from tenfour.domain.errors import CommandRejected, Problem
+from tenfour.policies.config import PolicyConfig
+from tenfour.sim.yaml_lines import LineDict, line_of, load_yaml
+
+#: pydantic's reason for a key the model does not have; said plainly instead.
+_EXTRA = "Extra inputs are not permitted"
+
+
+class ConfigFileError(ValueError):
+    """A policy settings file that cannot be used: the file, the line, the field and why."""
 
 
 @dataclass
@@ -33,3 +54,61 @@ class Settings:
     announce: bool = False
     #: The clock (tests inject a simulated one); None means wall-clock time.
     clock: Clock | None = None
+    #: Policy settings (timers, response plans, ...); None means the defaults.
+    config: PolicyConfig | None = None
+
+
+def load_policy_config(path: str | Path) -> PolicyConfig:
+    """The defaults with the overrides in the YAML file at ``path`` (the keys of a
+    scenario's ``config:`` block); ``ConfigFileError`` names what is wrong and where."""
+    where = str(path)
+    try:
+        raw = load_yaml(Path(path).read_text(encoding="utf-8"))
+    except OSError as error:
+        raise ConfigFileError(f"{where}: cannot read: {error.strerror}") from None
+    except UnicodeDecodeError:
+        raise ConfigFileError(f"{where}: cannot read: not UTF-8 text") from None
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        at = f":{mark.line + 1}" if mark is not None else ""
+        problem = getattr(error, "problem", None) or error
+        raise ConfigFileError(f"{where}{at}: not valid YAML: {problem}") from None
+    if raw is None:
+        return PolicyConfig()  # an empty file: nothing overridden
+    if not isinstance(raw, LineDict):
+        raise ConfigFileError(
+            f"{where}: policy settings are a YAML mapping (timers:, mayday:, duplicates:, ...)"
+        )
+    try:
+        return PolicyConfig().with_overrides(raw)
+    except CommandRejected as rejected:
+        lines = [_describe(where, raw, problem) for problem in rejected.problems]
+        raise ConfigFileError("\n".join(lines)) from None
+
+
+def _describe(where: str, raw: LineDict, problem: Problem) -> str:
+    """``FILE:LINE: config.timers.pursuit_s: reason``, an unknown key with the allowed ones."""
+    path = problem.field.split(".")[1:]  # after the leading "config"
+    line, node = 0, raw
+    for key in path:
+        if not isinstance(node, LineDict) or key not in node:
+            break
+        line, node = line_of(node, key), node[key]
+    reason = problem.reason
+    if reason == _EXTRA:
+        allowed = _settings_at(path[:-1])
+        reason = "unknown setting" + (f" (allowed: {', '.join(allowed)})" if allowed else "")
+    return f"{where}:{line}: {problem.field}: {reason}" if line else f"{where}: {problem}"
+
+
+def _settings_at(path: list[str]) -> list[str]:
+    """The setting names of the section at ``path`` (``["timers"]``), if it is one."""
+    model: Any = PolicyConfig
+    for key in path:
+        if not (isinstance(model, type) and issubclass(model, BaseModel)):
+            return []
+        field = model.model_fields.get(key)
+        model = field.annotation if field is not None else None
+    if isinstance(model, type) and issubclass(model, BaseModel):
+        return sorted(model.model_fields)
+    return []

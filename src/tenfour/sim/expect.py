@@ -47,6 +47,12 @@ def _matches(actual: Any, wanted: Any) -> bool:
     return bool(actual == wanted)
 
 
+def _exported(event: StoredEvent) -> Mapping[str, Any]:
+    """The event as ``journal.jsonl`` shows it (data plus envelope, the envelope winning),
+    so a scenario can match on ``by`` or ``seq`` as well as on the event's fields."""
+    return event.to_json()
+
+
 def _offset(event: StoredEvent, start: datetime) -> str:
     seconds = (datetime.fromisoformat(event.at) - start).total_seconds()
     m, s = divmod(seconds, 60)
@@ -81,7 +87,7 @@ def judge(
         return high is None or at <= high
 
     typed = [e for e in events if e.type == expectation.event]
-    matching = [e for e in typed if _matches(e.data, match)]
+    matching = [e for e in typed if _matches(_exported(e), match)]
     hits = [e for e in matching if in_window(e)]
     start = scenario.start
     if expectation.negative:
@@ -96,7 +102,8 @@ def judge(
         times = ", ".join(f"{_offset(e, start)} (seq {e.seq})" for e in matching[:3])
         return Verdict(expectation, False, f"not in the window; seen at {times}")
     near = ", ".join(
-        "{" + ", ".join(f"{k}={e.data.get(k)}" for k in match) + "}" for e in typed[:3]
+        "{" + ", ".join(f"{k}={row.get(k)}" for k in match) + "}"
+        for row in map(_exported, typed[:3])
     )
     return Verdict(
         expectation, False, f"not seen; {expectation.event} events: {near or 'none at all'}"

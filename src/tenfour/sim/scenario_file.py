@@ -16,8 +16,8 @@ from typing import Any
 import yaml
 
 from tenfour.domain.commands import COMMANDS
-from tenfour.domain.events import EVENTS
 from tenfour.domain.values import Actor
+from tenfour.domain.vocabulary import ENVELOPE, EVENT_FIELDS
 from tenfour.sim.yaml_lines import LineDict, line_of, load_yaml
 
 LABEL = re.compile(r"^@([A-Za-z0-9_.-]+)$")
@@ -269,6 +269,23 @@ def _steps(where: str, raw: LineDict) -> list[Step]:
     return steps
 
 
+def _check_match_keys(where: str, event: str, match: dict[str, Any]) -> None:
+    """Refuse a match key that ``event`` never carries: misspelt, such a key would make
+    an ``event`` expectation fail for a puzzling reason and a ``no_event`` one pass
+    whatever happened. Only top-level keys are checked; nested values (a location's
+    ``lat``) are compared as they are."""
+    fields = EVENT_FIELDS[event]
+    for key in match:
+        if key not in fields and key not in ENVELOPE:
+            raise ScenarioError(
+                where,
+                line_of(match, key),
+                f"match key {key!r}: {event} events carry no such field"
+                f" (its fields: {', '.join(sorted(fields))};"
+                f" every event's: {', '.join(sorted(ENVELOPE))})",
+            )
+
+
 def _expectations(where: str, raw: LineDict, names: set[str]) -> list[Expectation]:
     items = raw.get("expect") or []
     if not isinstance(items, list):
@@ -280,11 +297,12 @@ def _expectations(where: str, raw: LineDict, names: set[str]) -> list[Expectatio
         if ("event" in item) == ("no_event" in item):
             raise ScenarioError(where, line, "give exactly one of event or no_event")
         event = str(item.get("event") or item.get("no_event"))
-        if event not in EVENTS:
+        if event not in EVENT_FIELDS:
             raise ScenarioError(where, line, f"unknown event type {event!r}")
         match = item.get("match") or {}
         if not isinstance(match, dict):
             raise ScenarioError(where, line_of(item, "match"), "match must be a mapping")
+        _check_match_keys(where, event, match)
         after = item.get("after")
         for label in _labels_in(match):
             if label not in names:
