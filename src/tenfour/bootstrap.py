@@ -148,4 +148,6 @@ def build_service(
         config=config,
         tokens=tokens,
         react_inline=react_inline,
+        # Several server processes may share the journal: one keeps time at once.
+        lease=None if react_inline else store.lease("timekeeper"),
     )

@@ -3,22 +3,23 @@
 Whoever acts (a dispatcher over HTTP, an officer's MDT, a scenario step, a policy
 timer) calls ``Service.handle``. Nothing reaches the journal, the views or the live
 feed any other way, so audit, notification and policy reactions cannot be skipped.
+The policies' reactions are driven from the journal by ``reactor.Reactor`` and the
+status-check deadlines fired by ``timekeeper.Timekeeper``, on one node at a time.
 """
 
 from __future__ import annotations
 
 import logging
-import queue
 import secrets
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
 from pydantic import BaseModel
 
-from tenfour.clock import Clock, Timer, iso
+from tenfour.clock import Clock, iso
 from tenfour.domain import Command, CommandRejected, Context, State, decide, evolve
 from tenfour.domain.commands import parse_command
 from tenfour.domain.state import Closure
@@ -30,8 +31,11 @@ from tenfour.journal import (
     NewEvent,
     StoredEvent,
 )
-from tenfour.policies import PolicyConfig, Watches, react
+from tenfour.journal.lease import Lease
+from tenfour.policies import PolicyConfig, Watches
 from tenfour.policies.recommend import DriveTimeOracle
+from tenfour.reactor import Reactor
+from tenfour.timekeeper import Timekeeper
 from tenfour.views import Timelines
 
 log = logging.getLogger(__name__)
@@ -92,6 +96,7 @@ class Service:
         geocoder: Geocoder | None = None,
         tokens: Callable[[], str] = new_tracking_code,
         react_inline: bool = True,
+        lease: Lease | None = None,
     ) -> None:
         self.store = store
         self.clock = clock
@@ -105,22 +110,17 @@ class Service:
         self.policy_failures: list[str] = []
         self._subscribers: list[Subscriber] = []
         self._lock = threading.RLock()
-        self._timer: Timer | None = None
+        self.catch_up()
         # Inline (scenarios, tests): policies answer before handle() returns, at the same
-        # simulated instant. Deferred (the server): handle() returns once the command's
-        # own events are durable and published, and one reactor thread runs the
-        # policies, so an officer's emergency reaches every console before the
-        # response plan has been worked out.
-        self._reactions: queue.Queue[tuple[StoredEvent, ...] | None] | None = None
-        self._reactor: threading.Thread | None = None
-        if not react_inline:
-            self._reactions = queue.Queue()
-            self._reactor = threading.Thread(
-                target=self._react_forever, name="tenfour-reactor", daemon=True
-            )
-            self._reactor.start()
-        self._catch_up()
-        self._reschedule()
+        # simulated instant, and this process is the only one. Deferred (the server):
+        # handle() returns once the command's own events are durable and published; a
+        # reactor thread answers them, on whichever node holds the lease.
+        self.timekeeper = Timekeeper(self, clock, lease if not react_inline else None)
+        self.reactor = Reactor(self, inline=react_inline)
+        if react_inline:
+            self.timekeeper.check_lease()
+        else:
+            self.reactor.start()
 
     # --- reading --------------------------------------------------------------------
     @contextmanager
@@ -153,8 +153,9 @@ class Service:
         def on_head(seq: int) -> None:
             if seq < 0 or seq > self.state.seq:
                 with self._lock:
-                    self._catch_up()
-                    self._reschedule()
+                    self.catch_up()
+                self.timekeeper.reschedule()
+                self.reactor.wake()
 
         stop: Callable[[], None] = watch(on_head)
         return stop
@@ -168,40 +169,22 @@ class Service:
                 if earlier is not None:
                     return Handled(tuple(earlier), duplicate=True)
             handled = self._one(command)
-            if self._reactions is None:
-                self._react(handled.events)
-            else:
-                self._reactions.put(handled.events)
-            self._reschedule()
-            return handled
+        if self.reactor.inline:
+            with self._lock:
+                self.reactor.drain()
+        else:
+            self.reactor.wake()
+        self.timekeeper.reschedule()
+        return handled
 
     def settle(self) -> None:
-        """Wait until every deferred reaction so far has been handled."""
-        if self._reactions is not None:
-            self._reactions.join()
+        """Wait until every event so far has had its policies' reactions."""
+        self.reactor.settle()
 
     def close(self) -> None:
-        """Finish pending reactions and stop the reactor thread."""
-        if self._reactions is not None and self._reactor is not None:
-            self._reactions.put(None)
-            self._reactor.join(timeout=30)
-            self._reactions = None
-
-    def _react_forever(self) -> None:
-        assert self._reactions is not None
-        reactions = self._reactions
-        while True:
-            events = reactions.get()
-            try:
-                if events is None:
-                    return
-                with self._lock:
-                    self._react(events)
-                    self._reschedule()
-            except Exception:  # never let the reactor die: later emergencies need it
-                log.exception("reactions failed")
-            finally:
-                reactions.task_done()
+        """Finish pending reactions, save the reactor's position, give up the lease."""
+        self.reactor.stop()
+        self.timekeeper.release()
 
     def submit(
         self, do: str, with_: dict[str, Any], actor: Any = SYSTEM, key: str | None = None
@@ -215,12 +198,13 @@ class Service:
             # Other nodes may share this journal: decide on everything already in it.
             # (A write that lands between this read and our append is caught by the
             # stream versions below.)
-            self._catch_up()
+            self.catch_up()
             ctx = Context(
                 now=iso(self.clock.now()),
                 actor=command.actor,
                 token=self.tokens,
                 duplicates=self.config.duplicates.rules(),
+                same_scene_m=self.config.emergency_same_scene_m,
             )
             decided = decide(self.state, command, ctx)
             new = [
@@ -274,67 +258,8 @@ class Service:
             log.exception("could not apply %d road closures", len(active))
             self.policy_failures.append("road closures could not be applied to drive times")
 
-    def _react(self, events: Iterable[StoredEvent]) -> None:
-        """Policies answer events with system commands, breadth first, until quiet."""
-        queue = list(events)
-        while queue:
-            event = queue.pop(0)
-            try:
-                commands = react(self.state, event, self.config, self.oracle)
-            except Exception as error:
-                # The events are committed whatever a policy does; a policy that
-                # breaks must be seen by a person, not turn into a failed request.
-                log.exception("policy failed on %s (seq %s)", event.type, event.seq)
-                commands = [self._policy_failed(event, error)]
-            for command in commands:
-                queue.extend(self._system(command))
-
-    def _system(self, command: Command) -> tuple[StoredEvent, ...]:
-        try:
-            return self._one(command).events
-        except CommandRejected as rejected:
-            # A policy's command can be overtaken by events (a unit taken a moment
-            # earlier). Never silent: it is logged and kept for the operator.
-            message = f"{command.do} by system rejected: {rejected}"
-            log.warning(message)
-            self.policy_failures.append(message)
-            return ()
-
-    def _policy_failed(self, event: StoredEvent, error: Exception) -> Command:
-        message = (
-            f"policy failed on {event.type} (seq {event.seq}): {type(error).__name__}: {error}"
-        )
-        self.policy_failures.append(message)
-        payload: dict[str, Any] = {
-            "kind": "policy_failed",
-            "severity": "high",
-            "text": message[:5000],
-        }
-        incident = event.data.get("incident")
-        if isinstance(incident, str) and incident in self.state.incidents:
-            payload["incident"] = incident
-        return parse_command("alert.raise", payload, SYSTEM)
-
-    # --- timers -------------------------------------------------------------------------
-    def _reschedule(self) -> None:
-        due = self.watches.next_due()
-        if self._timer is not None:
-            if due is not None and self._timer.when == due and not self._timer.cancelled:
-                return
-            self._timer.cancel()
-            self._timer = None
-        if due is not None:
-            self._timer = self.clock.call_at(due, self._on_timer)
-
-    def _on_timer(self) -> None:
-        with self._lock:
-            self._timer = None
-            for command in self.watches.due_commands(self.state, self.clock.now()):
-                self._react(self._system(command))
-            self._reschedule()
-
     # --- start-up and catch-up -----------------------------------------------------
-    def _catch_up(self) -> None:
+    def catch_up(self) -> None:
         """Fold in every journaled event this node has not seen (start-up, other nodes)."""
         batch = list(self.store.read(after=self.state.seq))
         if batch:

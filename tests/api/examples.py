@@ -40,6 +40,7 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     "backup.request": {"incident": INCIDENT, "member": "hopps"},
     "emergency.declare": {"member": "hopps", "text": "help"},
     "emergency.clear": {"emergency": "E-000001"},
+    "emergency.locate": {"emergency": "E-000001", "location": HERE},
     "alert.acknowledge": {"alert": "A-000001"},
     "subject.add": {"incident": INCIDENT, "role": "suspect", "description": "tall"},
     "bolo.issue": {"description": "grey van"},

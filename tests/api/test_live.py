@@ -102,6 +102,13 @@ def every_event_type(server: Server) -> None:
     alert = server.journal("alert.raised")[-1]["alert"]
     ok(desk, "alert.acknowledge", {"alert": alert})
     ok(boss, "emergency.clear", {"emergency": emergency})
+    # An officer down where no position is known at all, then located by the desk.
+    ok(admin, "member.register", {"id": "cadet", "name": "Cadet", "agency": "ZTA"})
+    ok(admin, "unit.register", {"id": "ZTA-2", "agency": "ZTA", "kind": "patrol"})
+    ok(desk, "shift.start", {"unit": "ZTA-2", "members": ["cadet"]})
+    lost = ok(desk, "emergency.declare", {"member": "cadet"})[0]["emergency"]
+    ok(desk, "emergency.locate", {"emergency": lost, "location": FAR})
+    ok(boss, "emergency.clear", {"emergency": lost})
     server.advance(minutes=15)  # timers fire: overdue checks, unacknowledged dispatches
     ok(desk, "incident.close", {"incident": incident, "disposition": "ARREST"})
     closure = ok(desk, "road.close", {"street": "Market Street", "reason": "parade"})[0]

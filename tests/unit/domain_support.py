@@ -468,7 +468,7 @@ class Desk:
     def tick(self, now: float) -> list[Rec]:
         """The timer firing at ``now``: raise what is owed (the alerts are observed)."""
         out = []
-        for cmd in self.watches.due_commands(self.state, moment(now)):
+        for _key, cmd in self.watches.due_commands(self.state, moment(now)):
             out += self.system(cmd, now)
         return out
 
@@ -476,7 +476,7 @@ class Desk:
         """What the timers would raise at ``now``, as alert payloads (without raising)."""
         return [
             cmd.payload.model_dump(exclude_none=True)
-            for cmd in self.watches.due_commands(self.state, moment(now))
+            for _key, cmd in self.watches.due_commands(self.state, moment(now))
         ]
 
 
@@ -518,6 +518,16 @@ def _busy_desk() -> State:
     run(state, "emergency.declare", {"member": "delgato"})
     run(state, "road.close", {"segments": [3, 4], "reason": "water main"})
     return state
+
+
+def unplaced_emergency(state: State) -> str:
+    """Trunkaby starts a shift on ZPD-9 with no position known anywhere and is declared
+    down: an emergency with no location (DOMAIN.md: never refused). Returns its id."""
+    run(state, "shift.start", {"unit": OFF_DUTY_UNIT, "members": ["trunkaby"]}, DISPATCHER)
+    events = run(state, "emergency.declare", {"member": "trunkaby"}, DISPATCHER)
+    declared = only(events, "emergency.declared")
+    assert declared["location"] is None and declared["incident"] is None
+    return str(declared["emergency"])
 
 
 def busy_desk() -> State:

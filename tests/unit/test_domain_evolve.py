@@ -74,7 +74,8 @@ def _story() -> tuple[State, list[Rec]]:
     run(
         state,
         "incident.close",
-        {"incident": "2026-000001", "disposition": "arrest"},
+        # A unit is still in pursuit on it: closing it anyway must be said (force).
+        {"incident": "2026-000001", "disposition": "arrest", "force": True},
         now=at(99),
         log=log,
     )

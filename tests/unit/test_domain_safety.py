@@ -116,7 +116,8 @@ def test_emergency_on_an_incident_raises_an_alert_and_turns_the_incident_into_a_
         state, "emergency.declare", {"member": "hopps", "text": "shots fired"}, "officer:hopps"
     )
     assert types(events) == ["emergency.declared", "alert.raised", "incident.updated"]
-    here = state.members["hopps"].location
+    # Her last fix is from before she went on scene: the scene is where she is.
+    here = state.incidents[incident].location
     assert only(events, "emergency.declared") == {
         "emergency": "E-000001",
         "incident": incident,
@@ -218,10 +219,91 @@ def test_emergency_location_is_else_the_last_position_of_the_member_in_distress(
     assert only(events, "emergency.declared")["location"] == {"lat": 37.7911, "lon": -122.4011}
 
 
-def test_emergency_without_any_known_position_needs_a_location() -> None:
+def test_emergency_without_any_known_position_is_still_declared() -> None:
+    # An officer-down call is never refused: no position anywhere gives location null,
+    # the alert, and no incident until a location is known (emergency.locate).
     state = _trunkaby_on_duty_without_a_position()
-    problem = rejection(state, "emergency.declare", {"member": "trunkaby"})
-    assert (problem.field, problem.code) == ("with.location", "conflict")
+    events = run(state, "emergency.declare", {"member": "trunkaby"})
+    assert types(events) == ["emergency.declared", "alert.raised"]
+    declared = only(events, "emergency.declared")
+    assert (declared["location"], declared["incident"]) == (None, None)
+    assert only(events, "alert.raised")["kind"] == "emergency"
+    assert state.members["trunkaby"].status == "down"
+    located = run(
+        state, "emergency.locate", {"emergency": declared["emergency"], "location": PLACE}
+    )
+    assert types(located) == ["incident.created", "emergency.located"]
+    incident = only(located, "emergency.located")["incident"]
+    assert state.incidents[incident].type == "MAYDAY" and state.incidents[incident].priority == 1
+    assert state.emergencies[declared["emergency"]].incident == incident
+    assert state.units[OFF_DUTY_UNIT].incident == incident  # his unit stays with him
+    again = rejection(
+        state, "emergency.locate", {"emergency": declared["emergency"], "location": PLACE}
+    )
+    assert (again.field, again.code) == ("with.emergency", "conflict")
+
+
+def test_an_emergency_away_from_the_members_incident_opens_its_own() -> None:
+    # One scene, one plan: ZPD-1 was sent to an incident; hopps is down 600 m from it.
+    state, incident = _hopps_on_a_noise_call()
+    away = offset(600, 0)
+    events = run(state, "emergency.declare", {"member": "hopps", "location": away})
+    assert types(events) == ["incident.created", "emergency.declared", "alert.raised"]
+    own = only(events, "incident.created")["incident"]
+    declared = only(events, "emergency.declared")
+    assert (declared["incident"], declared["away_from"], declared["diverted_from"]) == (
+        own,
+        incident,
+        incident,
+    )
+    assert state.incidents[incident].type == "NOISE"  # the first incident is not his MAYDAY
+    assert state.units["ZPD-1"].incident == own and state.incidents[incident].units == []
+    put_on(state, "ZPD-2", incident, "onscene")
+    near = run(state, "emergency.declare", {"member": "fangmeyer", "location": offset(0, 250)})
+    assert "incident.created" not in types(near)
+    assert only(near, "emergency.declared")["incident"] == incident
+
+
+def test_the_distressed_members_unit_stays_with_him() -> None:
+    state, _ = _hopps_on_a_noise_call()
+    run(state, "emergency.declare", {"member": "hopps"})
+    other = new_incident(state, "THEFT", 3, offset(0, 500))
+    for do, with_ in (
+        ("unit.dispatch", {"incident": other, "units": ["ZPD-1"], "reassign": True}),
+        ("unit.status", {"unit": "ZPD-1", "status": "enroute", "incident": other}),
+        (
+            "incident.initiate",
+            {"member": "wilde", "type": "THEFT", "priority": 3, "location": PLACE},
+        ),
+    ):
+        problem = rejection(state, do, with_)
+        assert problem.code == "conflict" and "E-000001" in problem.reason, do
+    run(state, "emergency.clear", {"emergency": "E-000001"}, SUPERVISOR)
+    run(state, "unit.dispatch", {"incident": other, "units": ["ZPD-1"], "reassign": True})
+    assert state.units["ZPD-1"].incident == other
+
+
+def test_closing_is_refused_while_a_unit_is_in_pursuit_or_an_emergency_is_open() -> None:
+    state, incident = _hopps_on_a_noise_call()
+    run(state, "unit.status", {"unit": "ZPD-1", "status": "pursuit"}, "officer:hopps")
+    problem = rejection(state, "incident.close", {"incident": incident, "disposition": "done"})
+    assert problem.code == "conflict" and "ZPD-1 is pursuit" in problem.reason
+    run(state, "emergency.declare", {"member": "wilde", "location": PLACE})
+    problem = rejection(state, "incident.close", {"incident": incident, "disposition": "done"})
+    assert "emergency E-000001 is open" in problem.reason
+    closed = run(
+        state, "incident.close", {"incident": incident, "disposition": "done", "force": True}
+    )
+    assert types(closed)[0] == "incident.closed"
+
+
+def test_emergency_falls_back_to_the_incident_location() -> None:
+    # Nobody's position is known but the member is on an incident: help goes there.
+    state = _trunkaby_on_duty_without_a_position()
+    incident = new_incident(state, "THEFT", 3, offset(0, 900))
+    put_on(state, OFF_DUTY_UNIT, incident, "onscene")
+    declared = only(run(state, "emergency.declare", {"member": "trunkaby"}), "emergency.declared")
+    assert (declared["incident"], declared["location"]) == (incident, offset(0, 900))
 
 
 def test_emergency_declare_refuses_a_second_open_emergency_for_the_member() -> None:

@@ -53,9 +53,8 @@ def test_unit_dispatch_of_a_unit_on_another_incident_records_the_diversion() -> 
     first = new_incident(state)
     second = new_incident(state, "ASSAULT", 2, offset(0, 300))
     put_on(state, "ZPD-2", first, "onscene")
-    dispatched = only(
-        run(state, "unit.dispatch", {"incident": second, "units": ["ZPD-2"]}), "unit.dispatched"
-    )
+    with_ = {"incident": second, "units": ["ZPD-2"], "reassign": True}
+    dispatched = only(run(state, "unit.dispatch", with_), "unit.dispatched")
     assert (dispatched["from"], dispatched["diverted_from"]) == ("onscene", first)
     assert state.incidents[first].units == []
     assert state.incidents[second].units == ["ZPD-2"]

@@ -35,6 +35,7 @@ from .domain_support import (
     rejection,
     roster,
     run,
+    unplaced_emergency,
 )
 
 # One valid payload per command, acceptable on ``busy_desk()`` by ``ACTOR_FOR`` below.
@@ -68,6 +69,8 @@ SAMPLES: dict[str, dict[str, Any]] = {
     "emergency.clear": {"emergency": BUSY.emergency},
     "alert.acknowledge": {"alert": BUSY.alert},
     "alert.raise": {"kind": "status_check_overdue", "member": "hopps"},
+    "alert.resolve": {"alert": BUSY.alert, "reason": "condition ended"},
+    "emergency.locate": {"emergency": "E-000002", "location": PLACE},
     "recommendation.make": {
         "incident": BUSY.incident,
         "location": PLACE,
@@ -130,6 +133,8 @@ def test_every_role_in_the_permission_table_exists() -> None:
 @pytest.mark.parametrize("do", sorted(COMMANDS))
 def test_every_command_is_accepted_with_events_carrying_its_ids(do: str) -> None:
     state = busy_desk()
+    if do == "emergency.locate":
+        assert unplaced_emergency(state) == SAMPLES[do]["emergency"]
     events = run(state, do, SAMPLES[do], _actor_for(do))
     assert events, f"{do} yielded no event"
     for event in events:
@@ -268,8 +273,18 @@ def test_dispatched_and_offduty_are_never_reached_by_unit_status() -> None:
 def test_unit_dispatch_is_accepted_iff_the_unit_is_dispatchable(from_: str) -> None:
     state, _ = _unit_in(from_)
     other = new_incident(state, "THEFT", 3, offset(0, 500))
-    with_ = {"incident": other, "units": ["ZPD-2"]}
-    if from_ in DISPATCHABLE:
+    with_: dict[str, Any] = {"incident": other, "units": ["ZPD-2"]}
+    on_another = state.units["ZPD-2"].incident is not None
+    if from_ in DISPATCHABLE and on_another:
+        # Reassigning is explicit (DOMAIN.md "Officer safety").
+        problem = rejection(state, "unit.dispatch", with_)
+        assert (problem.field, problem.code) == ("with.units.0", "conflict")
+        assert "reassign" in problem.reason and str(state.units["ZPD-2"].incident) in problem.reason
+        dispatched = only(
+            run(state, "unit.dispatch", {**with_, "reassign": True}), "unit.dispatched"
+        )
+        assert dispatched["from"] == from_ and dispatched["reassign"] is True
+    elif from_ in DISPATCHABLE:
         assert only(run(state, "unit.dispatch", with_), "unit.dispatched")["from"] == from_
     elif from_ == "offduty":
         assert rejection(state, "unit.dispatch", with_).code == "conflict"

@@ -35,9 +35,16 @@ def test_a_failing_policy_raises_an_alert_and_the_command_still_stands() -> None
     incident = handled.events[0].data["incident"]
     assert incident in service.state.incidents
     alerts = [a for a in service.state.alerts.values() if a.kind == "policy_failed"]
-    assert len(alerts) == 1 and alerts[0].incident == incident and alerts[0].severity == "high"
+    # High severity is for emergencies (DOMAIN.md "Alerts"); a theft's is normal.
+    assert len(alerts) == 1 and alerts[0].incident == incident and alerts[0].severity == "normal"
     assert "routing engine down" in (alerts[0].text or "")
-    assert service.policy_failures and store.verify().ok
+    assert store.verify().ok
+    service.submit("unit.register", {"id": "ZPD-2", "agency": "ZPD", "kind": "patrol"}, ADMIN)
+    service.submit("shift.start", {"unit": "ZPD-2", "location": location}, ADMIN)
+    service.submit("emergency.declare", {"unit": "ZPD-1"}, ADMIN)
+    alerts = [a for a in service.state.alerts.values() if a.kind == "policy_failed"]
+    assert len(alerts) == 2 and alerts[1].severity == "high"
+    assert "emergency.declared" in (alerts[1].text or "")
 
 
 class StraightLine:

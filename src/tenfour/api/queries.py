@@ -15,6 +15,7 @@ from tenfour.api.schemas import Board, IncidentDetail, JournalPage, Snapshot
 from tenfour.domain.snapshot import state_to_json
 from tenfour.domain.state import Alert, Bolo, Incident, Member, Tip, Unit
 from tenfour.views import board
+from tenfour.views.board import in_order
 
 router = APIRouter(prefix="/api", tags=["queries"], responses=ERROR_RESPONSES)
 STAFF = ("officer", "calltaker", "dispatcher", "supervisor", "admin", "analyst")
@@ -111,8 +112,12 @@ def list_tips(rt: Rt) -> list[dict[str, Any]]:
 
 @router.get("/alerts", dependencies=[Staff], response_model=list[Alert])
 def list_alerts(rt: Rt, open_only: bool = True) -> list[dict[str, Any]]:
-    rows = _table(rt, "alerts")
-    return [a for a in rows if not open_only or a["acknowledged_by"] is None]
+    """Open alerts (neither acknowledged nor resolved), or all with ``open_only=false``;
+    open emergencies first, then high, then normal severity, oldest first."""
+    with rt.service.locked():
+        state = rt.service.state
+        chosen = (a for a in state.alerts.values() if a.open or not open_only)
+        return [dataclasses.asdict(a) for a in in_order(state, chosen)]
 
 
 @router.get("/bolos", dependencies=[Staff], response_model=list[Bolo])

@@ -136,7 +136,7 @@ class BoardEmergency(BaseModel):
     emergency: str
     member: str | None
     unit: str | None
-    incident: str
+    incident: str | None = Field(description="None while no position at all is known")
 
 
 class Board(BaseModel):

@@ -6,6 +6,7 @@ fields so a misspelt field is an error that names it, never silently ignored.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
@@ -187,6 +188,10 @@ class IncidentUnlink(Payload):
 class IncidentClose(Payload):
     incident: str = Id
     disposition: str = Field(min_length=1, pattern=NO_NUL, max_length=40)
+    force: bool = Field(
+        default=False,
+        description="close even with a unit in pursuit or transporting, or an open emergency",
+    )
 
 
 # --- units and members -------------------------------------------------------------------
@@ -194,6 +199,9 @@ class UnitDispatch(Payload):
     incident: str = Id
     units: list[IdStr] = Field(min_length=1, max_length=50, json_schema_extra={"uniqueItems": True})
     mode: Literal["emergency", "routine"] = "routine"
+    reassign: bool = Field(
+        default=False, description="take units that are on another open incident off it"
+    )
 
 
 class UnitStatusChange(Payload):
@@ -363,20 +371,44 @@ class RoadReopen(Payload):
 
 
 # --- system-only commands, issued by policies --------------------------------------
+AlertKind = Literal[
+    "emergency",
+    "status_check_overdue",
+    "member_unresponsive",
+    "dispatch_unacknowledged",
+    "incident_unassigned",
+    "backup_requested",
+    "plan_short",
+    "policy_failed",
+]
+
+
 class AlertRaise(Payload):
-    kind: Literal[
-        "emergency",
-        "status_check_overdue",
-        "member_unresponsive",
-        "dispatch_unacknowledged",
-        "incident_unassigned",
-        "policy_failed",
-    ]
+    kind: AlertKind
     severity: Literal["high", "normal"] = "normal"
     member: str | None = OptId
     unit: str | None = OptId
     incident: str | None = OptId
+    emergency: str | None = OptId
     text: str | None = Field(default=None, pattern=NO_NUL, max_length=5000)
+    #: What a short plan lacks: ``[{need, wanted, found}]``.
+    missing: list[dict[str, Any]] | None = None
+    #: The journal position of the event whose answer failed (``policy_failed``).
+    cause_seq: int | None = Field(default=None, ge=0)
+
+
+class AlertResolve(Payload):
+    """The system ends an alert whose condition no longer holds."""
+
+    alert: str = Id
+    reason: str = Field(min_length=1, pattern=NO_NUL, max_length=500)
+
+
+class EmergencyLocate(Payload):
+    """Where an emergency declared without any known position is: the plan can run."""
+
+    emergency: str = Id
+    location: Location
 
 
 class RecommendationMake(Payload):
@@ -432,6 +464,8 @@ COMMANDS: dict[str, type[Payload]] = {
     "emergency.clear": EmergencyClear,
     "alert.acknowledge": AlertAcknowledge,
     "alert.raise": AlertRaise,
+    "alert.resolve": AlertResolve,
+    "emergency.locate": EmergencyLocate,
     "recommendation.make": RecommendationMake,
     "audit.record": AuditRecord,
     "subject.add": SubjectAdd,
@@ -454,6 +488,10 @@ class Command:
     actor: Actor = SYSTEM
     idempotency_key: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def with_key(self, key: str) -> Command:
+        """The same command under an idempotency key (the system keys its reactions)."""
+        return dataclasses.replace(self, idempotency_key=key)
 
 
 def problems_from_validation(error: ValidationError, prefix: str) -> list[Problem]:

@@ -47,6 +47,8 @@ HANDLERS: dict[str, Handler] = {
     "emergency.clear": safety.emergency_clear,
     "alert.acknowledge": safety.alert_acknowledge,
     "alert.raise": safety.alert_raise,
+    "alert.resolve": safety.alert_resolve,
+    "emergency.locate": safety.emergency_locate,
     "recommendation.make": safety.recommendation_make,
     "audit.record": safety.audit_record,
     "subject.add": incidents.subject_add,

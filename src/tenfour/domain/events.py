@@ -43,6 +43,8 @@ EVENTS: dict[str, frozenset[str]] = {
         "emergency.cleared": "emergency",
         "alert.raised": "alert kind severity",
         "alert.acknowledged": "alert",
+        "alert.resolved": "alert kind reason",
+        "emergency.located": "emergency incident location",
         "recommendation.made": "incident location purpose need count candidates excluded",
         "subject.added": "subject incident role",
         "bolo.issued": "bolo",

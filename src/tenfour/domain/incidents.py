@@ -19,6 +19,7 @@ from tenfour.domain.lookup import (
     next_incident_id,
     numbered,
     point_of,
+    require_free_to_leave,
     require_own_unit,
 )
 from tenfour.domain.state import Incident, State
@@ -210,6 +211,8 @@ def incident_initiate(state: State, cmd: c.IncidentInitiate, ctx: Context) -> li
         )
     require_own_unit(ctx, state, unit)
     incident = next_incident_id(state, ctx.now)
+    # His unit goes with him: the incident it was on may be left uncovered (alerted).
+    leaves = require_free_to_leave(state, unit, incident, "with.unit", None)
     data: dict[str, object] = {
         "incident": incident,
         "incident_type": cmd.type.upper(),
@@ -218,6 +221,8 @@ def incident_initiate(state: State, cmd: c.IncidentInitiate, ctx: Context) -> li
         "source": "officer",
         "unit": unit.id,
     }
+    if leaves is not None:
+        data["diverted_from"] = leaves
     if member is not None:
         data["member"] = member.id
     if cmd.text:
@@ -288,8 +293,29 @@ def incident_unlink(state: State, cmd: c.IncidentUnlink, ctx: Context) -> list[E
     ]
 
 
+#: Unit statuses an incident may not be closed under (someone still needs it open).
+_KEEP_OPEN = ("pursuit", "transporting")
+
+
 def incident_close(state: State, cmd: c.IncidentClose, ctx: Context) -> list[Event]:
     incident = get_open_incident(state, cmd.incident)
+    if not cmd.force:
+        busy = [
+            f"{u} is {state.units[u].status}"
+            for u in incident.units
+            if state.units[u].status in _KEEP_OPEN
+        ]
+        busy += [
+            f"emergency {e.id} is open"
+            for e in state.emergencies.values()
+            if e.open and e.incident == incident.id
+        ]
+        if busy:
+            raise CommandRejected.one(
+                "with.incident",
+                f"incident {incident.id} cannot close: {'; '.join(busy)} (force: true closes it)",
+                "conflict",
+            )
     events = [
         Event(
             "incident.closed",

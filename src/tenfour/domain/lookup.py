@@ -58,6 +58,8 @@ class Context:
     actor: Actor
     token: Callable[[], str] = field(default=lambda: "0000-0000")
     duplicates: DuplicateRules = field(default_factory=DuplicateRules)
+    #: An emergency farther than this from the member's incident is a scene of its own.
+    same_scene_m: float = 300.0
 
 
 def get_unit(state: State, unit_id: str, field_: str = "with.unit") -> Unit:
@@ -167,6 +169,48 @@ def require_self(ctx: Context, member: Member, field_: str = "with.member") -> N
         raise CommandRejected.one(
             field_, f"officer {ctx.actor.id} may change only his own status", "forbidden"
         )
+
+
+def committed_to(state: State, unit: Unit) -> Emergency | None:
+    """The open emergency whose distressed member (or unit) this unit belongs to."""
+    for emergency in state.emergencies.values():
+        if not emergency.open:
+            continue
+        if emergency.unit == unit.id:
+            return emergency
+        member = state.members.get(emergency.member or "")
+        if member is not None and member.unit == unit.id:
+            return emergency
+    return None
+
+
+def require_free_to_leave(
+    state: State, unit: Unit, incident_id: str, field_: str, reassign: bool | None
+) -> str | None:
+    """May ``unit`` go to ``incident_id``? Returns the incident it leaves (or None).
+
+    The distressed member's unit stays with his emergency; a unit on another open
+    incident is taken off it only when asked explicitly (``reassign``; ``None``: the
+    command has no such choice, an officer moving his own unit)."""
+    emergency = committed_to(state, unit)
+    if emergency is not None and emergency.incident not in (None, incident_id):
+        raise CommandRejected.one(
+            field_,
+            f"unit {unit.id} stays with emergency {emergency.id} on {emergency.incident} "
+            "until it is cleared",
+            "conflict",
+        )
+    other = unit.incident
+    if other is None or other == incident_id or not state.incidents[other].open:
+        return None
+    if reassign is False:
+        raise CommandRejected.one(
+            field_,
+            f"unit {unit.id} is {unit.status} on incident {other}: "
+            "dispatch with reassign: true to take it off",
+            "conflict",
+        )
+    return other
 
 
 def actor_member(ctx: Context, state: State) -> Member | None:

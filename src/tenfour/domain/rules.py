@@ -40,6 +40,8 @@ PERMISSIONS: dict[str, tuple[Role, ...]] = {
     "emergency.clear": ("supervisor", "admin"),
     "alert.acknowledge": (*_DESK,),
     "alert.raise": ("system",),
+    "alert.resolve": ("system",),
+    "emergency.locate": (*_DESK, "system"),
     "recommendation.make": ("system",),
     "audit.record": ("system",),
     "subject.add": ("officer", "calltaker", *_DESK),

@@ -22,7 +22,8 @@ from tenfour.domain.lookup import (
     require_own_unit,
     require_self,
 )
-from tenfour.domain.state import Member, State, Unit
+from tenfour.domain.state import Alert, Incident, Member, State, Unit
+from tenfour.domain.values import distance_m
 
 #: The incident type an officer emergency turns its incident into (APCO style).
 MAYDAY = "MAYDAY"
@@ -66,20 +67,64 @@ def backup_request(state: State, cmd: c.BackupRequest, ctx: Context) -> list[Eve
 
 def _emergency_location(
     state: State, cmd: c.EmergencyDeclare, ctx: Context, member: Member | None, unit: Unit | None
-) -> dict[str, Any]:
-    """Where help goes: the place given; else 'at my location' (the declarer);
-    else the last known position of the member (or unit) in distress."""
+) -> dict[str, Any] | None:
+    """Where help goes: the place given; else 'at my location' (the declarer); else the
+    member in distress; else his unit; else the incident he is on. None when nothing at
+    all is known: an officer-down call is never refused for want of a position."""
     if cmd.location is not None:
         return point_of(cmd.location, "with.location")
     declarer = actor_member(ctx, state)
+    incident = _member_incident(state, member, unit)
     for known in (
-        declarer.location if declarer else None,
-        member.location if member else None,
-        unit.location if unit else None,
+        _current_position(state, declarer),
+        _current_position(state, member),
+        _current_position(state, unit),
+        incident.location if incident else None,
     ):
         if known:
             return dict(known)
-    raise CommandRejected.one("with.location", "no position is known: give a location", "conflict")
+    return None
+
+
+def _current_position(state: State, who: Member | Unit | None) -> dict[str, Any] | None:
+    """A member's or unit's last position, unless going on scene has since made it stale:
+    "on scene" is a position report of its own (the incident's place), so a GPS fix
+    from before it must not send help to where the officer was before he arrived."""
+    if who is None or who.location is None:
+        return None
+    unit = state.units.get(who.unit or "") if isinstance(who, Member) else who
+    for holder in (who, unit):
+        if (
+            holder is not None
+            and holder.status == "onscene"
+            and holder.status_since is not None
+            and who.located_at is not None
+            and who.located_at <= holder.status_since
+        ):
+            return None
+    return dict(who.location)
+
+
+def _member_incident(state: State, member: Member | None, unit: Unit | None) -> Incident | None:
+    """The open incident the member in distress (or his unit) is on."""
+    for incident_id in (member.incident if member else None, unit.incident if unit else None):
+        if incident_id and state.incidents[incident_id].open:
+            return state.incidents[incident_id]
+    return None
+
+
+def _mayday_incident(
+    incident_id: str, location: dict[str, Any], text: str | None, **extra: object
+) -> Event:
+    data: dict[str, object] = {
+        "incident": incident_id,
+        "incident_type": MAYDAY,
+        "priority": 1,
+        "location": location,
+        "source": "emergency",
+        "text": text,
+    }
+    return Event("incident.created", f"incident:{incident_id}", {**data, **extra})
 
 
 def emergency_declare(state: State, cmd: c.EmergencyDeclare, ctx: Context) -> list[Event]:
@@ -96,73 +141,59 @@ def emergency_declare(state: State, cmd: c.EmergencyDeclare, ctx: Context) -> li
             )
     location = _emergency_location(state, cmd, ctx, member, unit)
     events: list[Event] = []
-    incident_id = next(
-        (
-            i
-            for i in (member.incident if member else None, unit.incident if unit else None)
-            if i and state.incidents[i].open
-        ),
-        None,
-    )
-    if incident_id is None:
-        incident_id = next_incident_id(state, ctx.now)
-        events.append(
-            Event(
-                "incident.created",
-                f"incident:{incident_id}",
-                {
-                    "incident": incident_id,
-                    "incident_type": MAYDAY,
-                    "priority": 1,
-                    "location": location,
-                    "source": "emergency",
-                    "text": cmd.text,
-                },
-            )
+    on = _member_incident(state, member, unit)
+    incident_id: str | None = on.id if on is not None else None
+    own_scene = False
+    if on is not None and location is not None:
+        # One scene, one plan: help sent to the incident he was on is not help for him
+        # when he is down somewhere else (a unit sent to one emergency, its officer
+        # down 600 m away, is a second emergency).
+        metres = distance_m(
+            (float(location["lat"]), float(location["lon"])),
+            (float(on.location["lat"]), float(on.location["lon"])),
         )
+        own_scene = metres > ctx.same_scene_m
+    if location is not None and (incident_id is None or own_scene):
+        incident_id = next_incident_id(state, ctx.now)
+        events.append(_mayday_incident(incident_id, location, cmd.text))
     emergency = numbered(state, "emergency", "E")
     who: dict[str, object] = {}
     if member is not None:
         who["member"] = member.id
     if unit is not None:
         who["unit"] = unit.id
-    events.append(
-        Event(
-            "emergency.declared",
-            f"emergency:{emergency}",
-            {
-                "emergency": emergency,
-                "incident": incident_id,
-                "location": location,
-                "text": cmd.text,
-                **who,
-            },
-        )
-    )
-    events.append(
-        Event(
-            "alert.raised",
-            f"alert:{numbered(state, 'alert', 'A')}",
-            {
-                "alert": numbered(state, "alert", "A"),
-                "kind": "emergency",
-                "severity": "high",
-                "incident": incident_id,
-                "emergency": emergency,
-                "text": cmd.text,
-                **who,
-            },
-        )
-    )
-    incident = state.incidents.get(incident_id)
+    declared: dict[str, object] = {
+        "emergency": emergency,
+        "incident": incident_id,
+        "location": location,
+        "text": cmd.text,
+        **who,
+    }
+    if own_scene and on is not None:
+        declared["own_incident"] = True
+        declared["away_from"] = on.id
+    if unit is not None and unit.incident and unit.incident != incident_id and incident_id:
+        declared["diverted_from"] = unit.incident  # his unit stays with him from now on
+    events.append(Event("emergency.declared", f"emergency:{emergency}", declared))
+    alert: dict[str, object] = {
+        "alert": numbered(state, "alert", "A"),
+        "kind": "emergency",
+        "severity": "high",
+        "incident": incident_id,
+        "emergency": emergency,
+        "text": cmd.text,
+        **who,
+    }
+    events.append(Event("alert.raised", f"alert:{alert['alert']}", alert))
+    incident = state.incidents.get(incident_id or "")
     if incident is not None and (incident.type != MAYDAY or incident.priority != 1):
         changes = {"incident_type": MAYDAY, "priority": 1}
         events.append(
             Event(
                 "incident.updated",
-                f"incident:{incident_id}",
+                f"incident:{incident.id}",
                 {
-                    "incident": incident_id,
+                    "incident": incident.id,
                     "changes": changes,
                     "before": {"incident_type": incident.type, "priority": incident.priority},
                     "emergency": emergency,
@@ -171,6 +202,38 @@ def emergency_declare(state: State, cmd: c.EmergencyDeclare, ctx: Context) -> li
             )
         )
     return events
+
+
+def emergency_locate(state: State, cmd: c.EmergencyLocate, ctx: Context) -> list[Event]:
+    """An emergency declared with no position at all gets one: its MAYDAY incident is
+    placed there and the response plan can run."""
+    emergency = get_emergency(state, cmd.emergency)
+    if not emergency.open:
+        raise CommandRejected.one(
+            "with.emergency", f"emergency {emergency.id} is already cleared", "conflict"
+        )
+    if emergency.location is not None:
+        raise CommandRejected.one(
+            "with.emergency",
+            f"emergency {emergency.id} already has a location (incident {emergency.incident})",
+            "conflict",
+        )
+    location = point_of(cmd.location, "with.location")
+    incident_id = next_incident_id(state, ctx.now)
+    created = _mayday_incident(incident_id, location, None, emergency=emergency.id)
+    data: dict[str, object] = {
+        "emergency": emergency.id,
+        "incident": incident_id,
+        "location": location,
+    }
+    if emergency.member:
+        data["member"] = emergency.member
+    unit = state.units.get(emergency.unit or "")
+    if unit is not None:
+        data["unit"] = unit.id
+        if unit.incident and state.incidents[unit.incident].open:
+            data["diverted_from"] = unit.incident
+    return [created, Event("emergency.located", f"emergency:{emergency.id}", data)]
 
 
 def emergency_clear(state: State, cmd: c.EmergencyClear, ctx: Context) -> list[Event]:
@@ -189,21 +252,80 @@ def emergency_clear(state: State, cmd: c.EmergencyClear, ctx: Context) -> list[E
 
 def alert_acknowledge(state: State, cmd: c.AlertAcknowledge, ctx: Context) -> list[Event]:
     alert = get_alert(state, cmd.alert)
-    if not alert.open:
+    if alert.acknowledged_by is not None:
         raise CommandRejected.one(
             "with.alert",
             f"alert {alert.id} was acknowledged by {alert.acknowledged_by}",
             "conflict",
+        )
+    if alert.resolved_at is not None:
+        raise CommandRejected.one(
+            "with.alert", f"alert {alert.id} is resolved: {alert.resolved_reason}", "conflict"
         )
     return [
         Event("alert.acknowledged", f"alert:{alert.id}", {"alert": alert.id, "kind": alert.kind})
     ]
 
 
+def condition_of(
+    kind: str,
+    member: str | None,
+    unit: str | None,
+    incident: str | None,
+    emergency: str | None,
+) -> tuple[str | None, ...] | None:
+    """What an alert is about, for "one open alert per condition" (None: each is its own)."""
+    if kind in ("status_check_overdue", "member_unresponsive"):
+        return (kind, member, None if member else unit)
+    if kind == "dispatch_unacknowledged":
+        return (kind, unit, incident)
+    if kind == "incident_unassigned":
+        return (kind, incident)
+    if kind in ("emergency", "plan_short"):
+        return (kind, emergency)
+    if kind == "backup_requested":
+        return (kind, incident, member, unit)
+    return None  # policy_failed: every failure is its own
+
+
+def open_alert_for(state: State, condition: tuple[str | None, ...] | None) -> Alert | None:
+    if condition is None:
+        return None
+    for alert in state.alerts.values():
+        if alert.active and condition == condition_of(
+            alert.kind, alert.member, alert.unit, alert.incident, alert.emergency
+        ):
+            return alert
+    return None
+
+
 def alert_raise(state: State, cmd: c.AlertRaise, ctx: Context) -> list[Event]:
+    same = open_alert_for(
+        state, condition_of(cmd.kind, cmd.member, cmd.unit, cmd.incident, cmd.emergency)
+    )
+    if same is not None:
+        raise CommandRejected.one(
+            "with.kind", f"{cmd.kind} is already open as alert {same.id}", "conflict"
+        )
     alert = numbered(state, "alert", "A")
     data = {"alert": alert, **cmd.model_dump(mode="json", exclude_none=True)}
     return [Event("alert.raised", f"alert:{alert}", data)]
+
+
+def alert_resolve(state: State, cmd: c.AlertResolve, ctx: Context) -> list[Event]:
+    alert = get_alert(state, cmd.alert)
+    if alert.resolved_at is not None:
+        raise CommandRejected.one(
+            "with.alert",
+            f"alert {alert.id} is already resolved: {alert.resolved_reason}",
+            "conflict",
+        )
+    data: dict[str, object] = {"alert": alert.id, "kind": alert.kind, "reason": cmd.reason}
+    for name in ("member", "unit", "incident", "emergency"):
+        value = getattr(alert, name)
+        if value is not None:
+            data[name] = value
+    return [Event("alert.resolved", f"alert:{alert.id}", data)]
 
 
 def recommendation_make(state: State, cmd: c.RecommendationMake, ctx: Context) -> list[Event]:

@@ -156,10 +156,19 @@ class Alert:
     text: str | None = None
     acknowledged_by: str | None = None
     acknowledged_at: str | None = None
+    #: Set when the system saw the alert's condition end (contact made, unit assigned...).
+    resolved_at: str | None = None
+    resolved_reason: str | None = None
 
     @property
     def open(self) -> bool:
-        return self.acknowledged_by is None
+        """Still asks for a person: neither acknowledged nor resolved."""
+        return self.acknowledged_by is None and self.resolved_at is None
+
+    @property
+    def active(self) -> bool:
+        """Its condition still holds (acknowledged or not): one per condition."""
+        return self.resolved_at is None
 
 
 @dataclass
@@ -167,8 +176,9 @@ class Emergency:
     id: str
     member: str | None
     unit: str | None
-    incident: str
-    location: Point
+    #: None only while no position at all is known (no incident can be placed yet).
+    incident: str | None
+    location: Point | None
     declared_at: str
     declared_by: str
     cleared_at: str | None = None
@@ -469,6 +479,11 @@ def _alert_acknowledged(s: State, e: Recorded) -> None:
     alert.acknowledged_by, alert.acknowledged_at = e.by, e.at
 
 
+def _alert_resolved(s: State, e: Recorded) -> None:
+    alert = s.alerts[e.data["alert"]]
+    alert.resolved_at, alert.resolved_reason = e.at, e.data["reason"]
+
+
 def _emergency_declared(s: State, e: Recorded) -> None:
     d = e.data
     _count(s, "emergency")
@@ -476,14 +491,32 @@ def _emergency_declared(s: State, e: Recorded) -> None:
         d["emergency"],
         d.get("member"),
         d.get("unit"),
-        d["incident"],
-        dict(d["location"]),
+        d.get("incident"),
+        _point(d.get("location")),
         e.at,
         e.by,
     )
     if d.get("member"):
         member = s.members[d["member"]]
-        member.status, member.status_since, member.incident = "down", e.at, d["incident"]
+        member.status, member.status_since = "down", e.at
+        if d.get("incident"):
+            member.incident = d["incident"]
+    _commit_unit(s, d)
+
+
+def _emergency_located(s: State, e: Recorded) -> None:
+    d = e.data
+    emergency = s.emergencies[d["emergency"]]
+    emergency.location, emergency.incident = dict(d["location"]), d["incident"]
+    if emergency.member:
+        s.members[emergency.member].incident = d["incident"]
+    _commit_unit(s, d)
+
+
+def _commit_unit(s: State, d: Mapping[str, Any]) -> None:
+    """The distressed member's unit stays with him: it is on his emergency's incident."""
+    if d.get("unit") and d.get("incident"):
+        _attach_unit(s, s.units[d["unit"]], d["incident"])
 
 
 def _emergency_cleared(s: State, e: Recorded) -> None:
@@ -566,6 +599,8 @@ _APPLY: dict[str, Callable[[State, Recorded], None]] = {
     "emergency.cleared": _emergency_cleared,
     "alert.raised": _alert_raised,
     "alert.acknowledged": _alert_acknowledged,
+    "alert.resolved": _alert_resolved,
+    "emergency.located": _emergency_located,
     "recommendation.made": _nothing,
     "subject.added": _subject_added,
     "bolo.issued": _bolo_issued,

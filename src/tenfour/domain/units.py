@@ -15,6 +15,7 @@ from tenfour.domain.lookup import (
     get_open_incident,
     get_unit,
     point_of,
+    require_free_to_leave,
     require_own_unit,
     require_self,
 )
@@ -143,14 +144,16 @@ def unit_dispatch(state: State, cmd: c.UnitDispatch, ctx: Context) -> list[Event
                 "transition",
                 allowed=sorted(DISPATCHABLE),
             )
+        leaves = require_free_to_leave(state, unit, incident.id, field_, cmd.reassign)
         data: dict[str, object] = {
             "unit": unit.id,
             "incident": incident.id,
             "mode": cmd.mode,
             "from": unit.status,
         }
-        if unit.incident and unit.incident != incident.id:
-            data["diverted_from"] = unit.incident
+        if leaves is not None:
+            data["diverted_from"] = leaves
+            data["reassign"] = True
         events.append(Event("unit.dispatched", f"unit:{unit.id}", data))
     return events
 
@@ -177,12 +180,21 @@ def unit_status(state: State, cmd: c.UnitStatusChange, ctx: Context) -> list[Eve
             raise CommandRejected.one(
                 "with.incident", f"unit {unit.id} is not on incident {incident.id}", "conflict"
             )
+        # A unit putting itself on another incident leaves its own (said in the event,
+        # so an incident left uncovered is alerted); the distressed member's may not.
+        leaves = require_free_to_leave(state, unit, incident.id, "with.incident", None)
     elif cmd.incident is not None and cmd.incident != unit.incident:
         raise CommandRejected.one(
             "with.incident", f"unit {unit.id} is not on incident {cmd.incident}", "conflict"
         )
+    else:
+        leaves = None
     location = point_of(cmd.location, "with.location") if cmd.location else None
-    return [_status_event(unit, cmd.status, incident=incident_id, location=location)]
+    return [
+        _status_event(
+            unit, cmd.status, incident=incident_id, location=location, diverted_from=leaves
+        )
+    ]
 
 
 def unit_locate(state: State, cmd: c.UnitLocate, ctx: Context) -> list[Event]:

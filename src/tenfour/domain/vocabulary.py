@@ -32,6 +32,7 @@ EVENT_FIELDS: dict[str, frozenset[str]] = {
         "call.received": "call source text incident_type priority location caller",
         "incident.created": (
             "incident incident_type priority location source text tip call unit member emergency"
+            " diverted_from"
         ),
         "incident.linked": "incident call score reasons",
         "incident.unlinked": "incident call new_incident",
@@ -42,14 +43,17 @@ EVENT_FIELDS: dict[str, frozenset[str]] = {
         "incident.closed": "incident disposition units",
         # Units and members. A position report's ``at`` is the device's own time.
         "unit.dispatched": "unit incident mode from reassign diverted_from",
-        "unit.status_changed": "unit from to incident location reason facility",
+        "unit.status_changed": "unit from to incident location reason facility diverted_from",
         "unit.located": "unit lat lon speed heading accuracy at",
         "member.located": "member unit lat lon speed heading accuracy at",
         "member.status_changed": "member from to unit incident location text",
         "member.checked_in": "member unit text",
         # Officer safety, alerts and recommendations.
         "backup.requested": "incident count urgency location member unit",
-        "emergency.declared": "emergency incident location text member unit own_incident",
+        "emergency.declared": (
+            "emergency incident location text member unit own_incident away_from diverted_from"
+        ),
+        "emergency.located": "emergency incident location member unit diverted_from",
         "emergency.cleared": "emergency incident member text",
         "alert.raised": (
             "alert kind severity member unit incident emergency text missing need cause_seq"

@@ -18,12 +18,13 @@ from typing import Any
 import psycopg
 
 from tenfour.durable import connect_postgres
+from tenfour.journal.lease import Lease, PostgresLease
 from tenfour.journal.model import JournalError
-from tenfour.journal.sql import TABLE, Cursor, SqlEventStore
+from tenfour.journal.sql import POSITIONS_SCHEMA, TABLE, Cursor, SqlEventStore
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 SCHEMA_TABLE = "journal_schema"
 # Serialises schema creation when several nodes start at once (any fixed number).
 _SCHEMA_LOCK_ID = 0x74656E666F7572
@@ -55,6 +56,7 @@ _SCHEMA = (
     f"""CREATE TRIGGER {TABLE}_no_truncate BEFORE TRUNCATE ON {TABLE}
         FOR EACH STATEMENT EXECUTE FUNCTION {TABLE}_append_only()""",
     f"CREATE TABLE {SCHEMA_TABLE} (version integer NOT NULL)",
+    POSITIONS_SCHEMA,
 )
 
 Connection = psycopg.Connection[tuple[Any, ...]]
@@ -117,6 +119,9 @@ class PostgresEventStore(SqlEventStore):
                         f"PostgreSQL journal has schema version {found}; "
                         f"this Ten-Four knows up to {SCHEMA_VERSION}"
                     )
+                if found < 2:  # version 2: the reactor's durable position
+                    cur.execute(POSITIONS_SCHEMA)
+                    cur.execute(f"INSERT INTO {SCHEMA_TABLE} (version) VALUES (2)")
 
     def _sql(self, query: str) -> str:
         return query.replace("?", "%s")
@@ -136,12 +141,23 @@ class PostgresEventStore(SqlEventStore):
                 cur.execute(f"LOCK TABLE {TABLE} IN EXCLUSIVE MODE")
                 yield cur
 
+    @contextmanager
+    def _bookmarking(self) -> Iterator[Cursor]:
+        with self._lock, _translated():
+            conn = self._connection()
+            with conn.transaction(), conn.cursor() as cur:
+                yield cur
+
     def _announce(self, cur: Cursor, head: int) -> None:
         # Delivered at commit, in commit order, to every node LISTENing.
         cur.execute("SELECT pg_notify(%s, %s)", (CHANNEL, str(head)))
 
     def _close_connection(self) -> None:
         self._conn.close()
+
+    def lease(self, name: str) -> Lease:
+        """Nodes sharing this database take turns through an advisory lock."""
+        return PostgresLease(self._dsn, name)
 
     def watch(self, on_head: Callable[[int], None]) -> Callable[[], None]:
         """Call ``on_head(seq)`` whenever another node (or this one) appends; returns a

@@ -51,6 +51,19 @@ _HEAD = f"SELECT seq, hash FROM {TABLE} ORDER BY seq DESC LIMIT 1"
 _STREAM_VERSION = f"SELECT COALESCE(MAX(version), 0) FROM {TABLE} WHERE stream = ?"
 _BY_KEY = f"SELECT {COLUMNS} FROM {TABLE} WHERE idempotency_key = ? ORDER BY seq"
 
+#: Where readers of the journal (the policy reactor) keep how far they have got. Not
+#: part of the chain: a position is a bookmark, rewritten in place, never an event.
+POSITIONS = "journal_positions"
+POSITIONS_SCHEMA = f"""CREATE TABLE IF NOT EXISTS {POSITIONS} (
+    name TEXT PRIMARY KEY,
+    seq BIGINT NOT NULL CHECK (seq >= 0)
+)"""
+_GET_POSITION = f"SELECT seq FROM {POSITIONS} WHERE name = ?"
+_SAVE_POSITION = (
+    f"INSERT INTO {POSITIONS} (name, seq) VALUES (?, ?) "
+    "ON CONFLICT (name) DO UPDATE SET seq = excluded.seq"
+)
+
 
 class Cursor(Protocol):
     """The part of a DB-API cursor the shared code uses (sqlite3 and psycopg both fit)."""
@@ -91,6 +104,10 @@ class SqlEventStore(ABC):
         Leaving normally commits and returns only when the commit is durable;
         leaving by an exception rolls back. Database errors become `JournalError`.
         """
+
+    @abstractmethod
+    def _bookmarking(self) -> AbstractContextManager[Cursor]:
+        """A cursor inside one durable transaction that does not lock the journal."""
 
     @abstractmethod
     def _close_connection(self) -> None: ...
@@ -169,6 +186,17 @@ class SqlEventStore(ABC):
             cur.execute(self._sql(_BY_KEY), (key,))
             rows = cur.fetchall()
         return tuple(Row(*r).to_event() for r in rows) or None
+
+    def position(self, name: str) -> int | None:
+        with self._reading() as cur:
+            cur.execute(self._sql(_GET_POSITION), (name,))
+            row = cur.fetchone()
+        return None if row is None else int(row[0])
+
+    def save_position(self, name: str, seq: int) -> None:
+        _check_count("seq", seq)
+        with self._bookmarking() as cur:
+            cur.execute(self._sql(_SAVE_POSITION), (name, seq))
 
     def verify(self) -> VerifyReport:
         return verify_rows(self._scan("seq", "", (), 0, None))

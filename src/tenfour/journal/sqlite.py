@@ -14,11 +14,12 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from tenfour.durable import NoWalError, open_durable, read_cursor, write_transaction
+from tenfour.journal.lease import FileLease, Lease, SoleLease
 from tenfour.journal.model import JournalError
-from tenfour.journal.sql import TABLE, Cursor, SqlEventStore
+from tenfour.journal.sql import POSITIONS_SCHEMA, TABLE, Cursor, SqlEventStore
 
 # Kept in the file's `PRAGMA user_version`; the journal owns that number in its file.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 _SCHEMA = (
     f"""CREATE TABLE IF NOT EXISTS {TABLE} (
@@ -41,6 +42,8 @@ _SCHEMA = (
         BEGIN SELECT RAISE(ABORT, '{TABLE} is append-only'); END""",
     f"""CREATE TRIGGER IF NOT EXISTS {TABLE}_no_delete BEFORE DELETE ON {TABLE}
         BEGIN SELECT RAISE(ABORT, '{TABLE} is append-only'); END""",
+    # Version 2: the reactor's durable position.
+    POSITIONS_SCHEMA,
 )
 
 
@@ -96,6 +99,14 @@ class SqliteEventStore(SqlEventStore):
             self._check_open()
             with write_transaction(self._conn) as cur:
                 yield cur
+
+    _bookmarking = _writing
+
+    def lease(self, name: str) -> Lease:
+        """Other processes may open this file too: the lease is a lock file beside it."""
+        if self.path in (":memory:", ""):
+            return SoleLease()
+        return FileLease(f"{self.path}.{name}.lease")
 
     def _close_connection(self) -> None:
         self._conn.close()

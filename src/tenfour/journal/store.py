@@ -12,6 +12,8 @@ The contract (tested once for all backends in tests/journal):
   now. The key is checked before `expected`, so a retry of a command that did
   commit is answered as a duplicate, not as a conflict.
 - Every row carries the hash of the row before it; `verify` walks the chain.
+- `position`/`save_position` keep named bookmarks (the policy reactor's) durably,
+  beside the journal but outside its chain.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from types import TracebackType
 from typing import Protocol, Self
 
+from tenfour.journal.lease import Lease
 from tenfour.journal.model import AppendResult, NewEvent, StoredEvent, VerifyReport
 
 
@@ -54,6 +57,18 @@ class EventStore(Protocol):
 
     def events_for_key(self, key: str) -> tuple[StoredEvent, ...] | None:
         """The events an idempotency key produced, or None if the key is unused."""
+        ...
+
+    def position(self, name: str) -> int | None:
+        """A reader's saved position (None when it never saved one): how far it has handled."""
+        ...
+
+    def save_position(self, name: str, seq: int) -> None:
+        """Durably remember that reader ``name`` has handled every event up to ``seq``."""
+        ...
+
+    def lease(self, name: str) -> Lease:
+        """The lease that decides which node sharing this journal acts as ``name``."""
         ...
 
     def verify(self) -> VerifyReport:

@@ -129,6 +129,9 @@ class PolicyConfig(BaseModel):
     mayday: dict[str, int] = Field(
         default_factory=lambda: {"police": 4, "ambulance-als": 1, "supervisor": 1}
     )
+    #: An emergency farther than this from the incident the member is on opens its own
+    #: MAYDAY incident (DOMAIN.md "One scene, one plan").
+    emergency_same_scene_m: float = Field(default=300, gt=0)
     #: Priorities of incidents whose units may be diverted to an officer emergency.
     divert_priorities: list[int] = Field(default_factory=lambda: [3, 4, 5])
     #: The need of a new incident, by type code; other types need police.

@@ -11,8 +11,10 @@ from collections.abc import Callable
 from typing import Any
 
 from tenfour.domain.commands import Command, parse_command
+from tenfour.domain.safety import condition_of, open_alert_for
 from tenfour.domain.state import Recorded, State
 from tenfour.domain.values import SYSTEM
+from tenfour.policies.alerts import committed_units, resolutions
 from tenfour.policies.config import PolicyConfig
 from tenfour.policies.recommend import (
     DriveTimeOracle,
@@ -20,6 +22,7 @@ from tenfour.policies.recommend import (
     recommend,
     responding_units,
 )
+from tenfour.policies.timers import Watches
 
 
 def _system(do: str, payload: dict[str, Any]) -> Command:
@@ -30,10 +33,13 @@ def _journal(ranked: Ranked) -> Command:
     return _system("recommendation.make", ranked.payload)
 
 
-def _dispatch(incident: str, units: list[str], mode: str) -> list[Command]:
+def _dispatch(
+    incident: str, units: list[str], mode: str, *, reassign: bool = False
+) -> list[Command]:
     if not units:
         return []
-    return [_system("unit.dispatch", {"incident": incident, "units": units, "mode": mode})]
+    payload = {"incident": incident, "units": units, "mode": mode, "reassign": reassign}
+    return [_system("unit.dispatch", payload)]
 
 
 def on_incident_created(
@@ -92,38 +98,128 @@ def on_backup_requested(
     return commands
 
 
-def on_emergency_declared(
-    state: State, event: Recorded, config: PolicyConfig, oracle: DriveTimeOracle
+def plan(
+    state: State,
+    emergency_id: str,
+    config: PolicyConfig,
+    oracle: DriveTimeOracle,
+    *,
+    topup: bool = False,
 ) -> list[Command]:
-    """The MAYDAY response plan: each need filled, nearest first, diverting if needed."""
-    d = event.data
-    own = d.get("unit")
+    """The MAYDAY response plan for one emergency: each need filled on its own incident,
+    nearest first, diverting from low-priority work (reassignments by system). Run when
+    the emergency is declared or located, and again when a unit is taken off it; a plan
+    that cannot be filled raises ``plan_short`` saying what is missing."""
+    emergency = state.emergencies.get(emergency_id)
+    if emergency is None or not emergency.open:
+        return []
+    if emergency.incident is None or emergency.location is None:
+        return []  # declared with no position at all: runs once it is located
+    incident = state.incidents.get(emergency.incident)
+    if incident is None or not incident.open:
+        return []
+    own = committed_units(state, emergency.id)
     commands: list[Command] = []
     chosen: list[str] = []
+    gaps: list[dict[str, object]] = []
     for need, wanted in config.mayday.items():
         kinds = config.kinds_for(need)
-        responding = [u for u in responding_units(state, d["incident"], kinds) if u != own]
+        responding = [u for u in responding_units(state, incident.id, kinds) if u not in own]
         missing = max(0, wanted - len(responding))
+        if missing == 0 and topup:
+            continue  # the first plan journals every need; a top-up only what is missing
         ranked = recommend(
             state,
-            location=d["location"],
+            location=emergency.location,
             need=need,
             count=missing,
             purpose="emergency",
-            incident=d["incident"],
+            incident=incident.id,
             oracle=oracle,
             config=config,
-            exclude=[own, *chosen] if own else chosen,
+            exclude=[*own, *chosen],
             allow_divert=True,
             reason=f"{len(responding)} already responding" if responding else None,
         )
         ranked.payload["responding"] = responding
         commands.append(_journal(ranked))
         chosen += ranked.chosen
+        if len(ranked.chosen) < missing:
+            found = len(responding) + len(ranked.chosen)
+            gaps.append({"need": need, "wanted": wanted, "found": found})
     # One dispatch per unit: a unit taken a moment earlier must not sink the others.
     for unit in chosen:
-        commands += _dispatch(d["incident"], [unit], "emergency")
+        commands += _dispatch(incident.id, [unit], "emergency", reassign=True)
+    return commands + plan_short(state, emergency.id, gaps)
+
+
+def plan_short(state: State, emergency_id: str, gaps: list[dict[str, object]]) -> list[Command]:
+    """``plan_short`` (high) saying what a plan could not find (once per emergency)."""
+    emergency = state.emergencies[emergency_id]
+    if not gaps:
+        return []
+    if open_alert_for(state, condition_of("plan_short", None, None, None, emergency_id)):
+        return []
+    lacking = ", ".join(f"{g['need']} {g['found']} of {g['wanted']}" for g in gaps)
+    payload: dict[str, Any] = {
+        "kind": "plan_short",
+        "severity": "high",
+        "emergency": emergency_id,
+        "incident": emergency.incident,
+        "member": emergency.member,
+        "missing": gaps,
+        "text": f"MAYDAY plan for {emergency_id} is short: {lacking}",
+    }
+    return [_system("alert.raise", {k: v for k, v in payload.items() if v is not None})]
+
+
+def on_emergency(
+    state: State, event: Recorded, config: PolicyConfig, oracle: DriveTimeOracle
+) -> list[Command]:
+    """``emergency.declared`` / ``emergency.located``: run the plan for it."""
+    return plan(state, event.data["emergency"], config, oracle)
+
+
+def on_unit_moved(
+    state: State, event: Recorded, config: PolicyConfig, oracle: DriveTimeOracle
+) -> list[Command]:
+    """A unit left an incident for another: the incident left behind is alerted at once
+    if nobody is on it now, and an emergency there gets its plan filled up again.
+    A priority-1 incident whose last unit cleared (any reason) is alerted too."""
+    d = event.data
+    left = d.get("diverted_from")
+    why = f"{d.get('unit')} was taken to {d.get('incident')}"
+    if (
+        left is None
+        and event.type == "unit.status_changed"
+        and d["to"] in ("available", "outofservice")
+    ):
+        incident = state.incidents.get(d.get("incident") or "")
+        if incident is not None and incident.priority == 1:
+            left, why = incident.id, f"{d['unit']} went {d['to']}"
+    if not left:
+        return []
+    commands = uncovered(state, left, why)
+    for emergency in state.emergencies.values():
+        if emergency.open and emergency.incident == left:
+            commands += plan(state, emergency.id, config, oracle, topup=True)
     return commands
+
+
+def uncovered(state: State, incident_id: str, why: str) -> list[Command]:
+    """``incident_unassigned`` at once for an open incident that has no unit left."""
+    incident = state.incidents.get(incident_id)
+    if incident is None or not incident.open or incident.units:
+        return []
+    if open_alert_for(state, condition_of("incident_unassigned", None, None, incident_id, None)):
+        return []
+    payload = {
+        "kind": "incident_unassigned",
+        "severity": "high" if incident.priority == 1 else "normal",
+        "incident": incident_id,
+        "text": f"priority-{incident.priority} incident {incident_id} has no unit: {why}",
+    }
+    return [_system("alert.raise", payload)]
 
 
 def on_alert_raised(
@@ -158,17 +254,31 @@ def on_alert_raised(
 
 Reaction = Callable[[State, Recorded, PolicyConfig, DriveTimeOracle], list[Command]]
 
-REACTIONS: dict[str, Reaction] = {
-    "incident.created": on_incident_created,
-    "backup.requested": on_backup_requested,
-    "emergency.declared": on_emergency_declared,
-    "alert.raised": on_alert_raised,
+REACTIONS: dict[str, list[Reaction]] = {
+    "incident.created": [on_incident_created, on_unit_moved],
+    "backup.requested": [on_backup_requested],
+    "emergency.declared": [on_emergency, on_unit_moved],
+    "emergency.located": [on_emergency, on_unit_moved],
+    "alert.raised": [on_alert_raised],
+    "unit.dispatched": [on_unit_moved],
+    "unit.status_changed": [on_unit_moved],
 }
 
 
 def react(
-    state: State, event: Recorded, config: PolicyConfig, oracle: DriveTimeOracle
+    state: State,
+    event: Recorded,
+    config: PolicyConfig,
+    oracle: DriveTimeOracle,
+    watches: Watches | None = None,
 ) -> list[Command]:
-    """The commands the system issues in answer to ``event`` (often none)."""
-    reaction = REACTIONS.get(event.type)
-    return reaction(state, event, config, oracle) if reaction else []
+    """The commands the system issues in answer to ``event`` (often none): the event's
+    own reactions, then the end of every alert whose condition has now ended. A plan
+    short of units is said after its dispatches, when what they filled is known."""
+    commands = [
+        c
+        for reaction in REACTIONS.get(event.type, ())
+        for c in reaction(state, event, config, oracle)
+    ]
+    commands += resolutions(state, event.type, config, watches)
+    return commands

@@ -46,6 +46,9 @@ class Watches:
     def __init__(self, config: PolicyConfig) -> None:
         self.config = config
         self.pending: dict[tuple[str, str], Watch] = {}
+        #: Deadlines whose alert the domain refused (one open alert per condition):
+        #: answered, so not fired again. Keyed like the alerts, by the deadline itself.
+        self.settled: set[str] = set()
 
     # --- folding events in -------------------------------------------------------
     def observe(self, state: State, event: Recorded) -> None:
@@ -148,18 +151,28 @@ class Watches:
                 watch.missed, watch.due = 0, at + _s(watch.interval_s)
 
     # --- firing -------------------------------------------------------------------
+    def _live(self) -> list[Watch]:
+        return [
+            w for w in self.pending.values() if w.due is not None and key_of(w) not in self.settled
+        ]
+
     def next_due(self) -> datetime | None:
-        dues = [w.due for w in self.pending.values() if w.due is not None]
+        dues = [w.due for w in self._live() if w.due is not None]
         return min(dues) if dues else None
 
-    def due_commands(self, state: State, now: datetime) -> list[Command]:
-        """The alerts owed at ``now``, in deadline order. Pure: nothing changes until
+    def due_commands(self, state: State, now: datetime) -> list[tuple[str, Command]]:
+        """The alerts owed at ``now``, in deadline order, each with the idempotency key
+        that makes it once-only across nodes and restarts. Pure: nothing changes until
         the resulting ``alert.raised`` events are observed."""
         owed = sorted(
-            (w for w in self.pending.values() if w.due is not None and w.due <= now),
+            (w for w in self._live() if w.due is not None and w.due <= now),
             key=lambda w: (w.due, w.kind, w.subject),
         )
-        return [self._alert_for(state, w) for w in owed]
+        return [(key_of(w), self._alert_for(state, w)) for w in owed]
+
+    def settle(self, key: str) -> None:
+        """The alert for this deadline was refused as already open: do not fire it again."""
+        self.settled.add(key)
 
     def _alert_for(self, state: State, watch: Watch) -> Command:
         payload: dict[str, object] = {"incident": watch.incident}
@@ -185,6 +198,12 @@ class Watches:
             payload["text"] = f"priority-1 incident without a unit for {int(watch.interval_s)} s"
         clean = {k: v for k, v in payload.items() if v is not None}
         return parse_command("alert.raise", clean, SYSTEM)
+
+
+def key_of(watch: Watch) -> str:
+    """One deadline, named: the same on every node that folds the same journal."""
+    due = watch.due.isoformat() if watch.due is not None else "-"
+    return f"timer:{watch.kind}:{watch.subject}:{due}:{watch.missed}"
 
 
 def _s(seconds: float) -> timedelta:

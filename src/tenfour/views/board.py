@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from tenfour.domain.state import State
+from tenfour.domain.state import Alert, State
 
 
 def _elapsed(since: str | None, now: datetime) -> float | None:
@@ -14,11 +15,25 @@ def _elapsed(since: str | None, now: datetime) -> float | None:
     return round((now - datetime.fromisoformat(since)).total_seconds(), 1)
 
 
+def alert_rank(state: State, alert: Alert) -> tuple[int, str, str]:
+    """DOMAIN.md: every list of alerts puts open emergencies first, then high, then normal."""
+    emergency = state.emergencies.get(alert.emergency or "")
+    if alert.kind == "emergency" and emergency is not None and emergency.open:
+        tier = 0
+    else:
+        tier = 1 if alert.severity == "high" else 2
+    return (tier, alert.raised_at, alert.id)
+
+
+def in_order(state: State, alerts: Iterable[Alert]) -> list[Alert]:
+    return sorted(alerts, key=lambda a: alert_rank(state, a))
+
+
 def board(state: State, now: datetime) -> dict[str, Any]:
     """What a dispatcher's main screen shows, ordered as it should be read.
 
     Incidents: highest priority first, then oldest first. Units: by agency, kind, id.
-    Alerts: high severity first, then oldest first.
+    Alerts: open emergencies first, then high severity, then normal; oldest first.
     """
     incidents = sorted(
         (i for i in state.incidents.values() if i.open),
@@ -28,10 +43,7 @@ def board(state: State, now: datetime) -> dict[str, Any]:
         (u for u in state.units.values() if u.logged_on),
         key=lambda u: (u.agency, u.kind, u.id),
     )
-    alerts = sorted(
-        (a for a in state.alerts.values() if a.open),
-        key=lambda a: (a.severity != "high", a.raised_at, a.id),
-    )
+    alerts = in_order(state, (a for a in state.alerts.values() if a.open))
     return {
         "position": state.seq,
         "at": now.isoformat(),

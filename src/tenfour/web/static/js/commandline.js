@@ -3,7 +3,8 @@
 //   new THEFT p3 Main Street & Mission Street    create an incident (or @37.79,-122.40)
 //   call ASSAULT p2 Main St & Mission St -- two men fighting [caller=NAME]
 //                                                take a 911 call (linked if a duplicate)
-//   d 2026-000001 ZPD-3 ZPD-4 [emergency]        dispatch units ("." is the selected incident)
+//   d 2026-000001 ZPD-3 ZPD-4 [emergency] [reassign]  dispatch units ("." is the selected
+//                                                incident; reassign takes them off another)
 //   st ZPD-3 enroute [2026-000001]               change a unit's status
 //   note 2026-000001 caller called back ...      add a note
 //   ack [A-000003]                               acknowledge an alert (the top one if none)
@@ -42,9 +43,11 @@ export const SPECS = [
   },
   {
     word: "d", aliases: ["dispatch", "disp"], help: "dispatch units to an incident",
-    usage: "d INCIDENT UNIT... [emergency]",
+    usage: "d INCIDENT UNIT... [emergency] [reassign]",
     args: [INCIDENT, { name: "units", kind: "unit", many: true }],
-    build: (a) => ["unit.dispatch", { incident: a.incident, units: a.units, mode: a.mode }],
+    build: (a) => ["unit.dispatch", {
+      incident: a.incident, units: a.units, mode: a.mode, reassign: a.reassign,
+    }],
   },
   {
     word: "st", aliases: ["status"], help: "change a unit's status",
@@ -318,6 +321,11 @@ export function parse(whole, context) {
           args.mode = "emergency";
           continue;
         }
+        // Reassigning a unit that is on another open incident is said explicitly.
+        if (spec.word === "d" && /^(reassign|r)$/i.test(tokens[i].text)) {
+          args.reassign = true;
+          continue;
+        }
         fieldTokens[`${arg.name}.${values.length}`] = tokens[i];
         values.push(resolve(arg.kind, tokens[i], context));
       }
@@ -380,7 +388,7 @@ function choicesFor(arg, context, tokens, index) {
     case "unit": {
       const used = new Set(tokens.slice(1, index).map((t) => t.text.toLowerCase()));
       const units = context.units.filter((u) => !used.has(u.toLowerCase()));
-      return arg.many && index > 2 ? [...units, "emergency"] : units;
+      return arg.many && index > 2 ? [...units, "emergency", "reassign"] : units;
     }
     case "status": return context.statuses;
     case "alert": return context.alerts;

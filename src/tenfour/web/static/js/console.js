@@ -164,13 +164,22 @@ const ALERT_TITLES = {
   member_unresponsive: "Member unresponsive",
   dispatch_unacknowledged: "Dispatch not acknowledged",
   incident_unassigned: "Incident unassigned",
+  backup_requested: "Backup requested",
+  plan_short: "Plan short of units",
   policy_failed: "Policy failed",
 };
 
+// DOMAIN.md: open emergencies first, then high, then normal (views/board.py alert_rank).
+function alertTier(alert) {
+  const emergency = alert.emergency && feed.state.emergencies[alert.emergency];
+  if (alert.kind === "emergency" && emergency && !emergency.cleared_at) return 0;
+  return alert.severity === "high" ? 1 : 2;
+}
+
 function openAlerts() {
   return Object.values(feed.state.alerts)
-    .filter((a) => !a.acknowledged_by)
-    .sort((a, b) => (a.severity === "high" ? 0 : 1) - (b.severity === "high" ? 0 : 1)
+    .filter((a) => !a.acknowledged_by && !a.resolved_at)
+    .sort((a, b) => alertTier(a) - alertTier(b)
       || a.raised_at.localeCompare(b.raised_at) || a.id.localeCompare(b.id));
 }
 
@@ -798,7 +807,11 @@ function renderRecommendation() {
       const target = e.currentTarget;
       target.disabled = true;
       try {
-        await command("unit.dispatch", { incident: detail.id, units: send });
+        // The recommendation may divert units from other incidents (an emergency's
+        // plan): the dispatcher's click on it is the explicit reassignment.
+        const reassign = send.some((u) => state.units[u] && state.units[u].incident
+          && state.units[u].incident !== detail.id);
+        await command("unit.dispatch", { incident: detail.id, units: send, reassign });
         say(`✓ ${send.join(", ")} dispatched to ${detail.id}`, "ok");
       } catch (failure) {
         say(`✗ ${failure.describe ? failure.describe() : failure}`, "error");

@@ -24,6 +24,11 @@ function detachUnit(s, unit) {
   unit.incident = null;
 }
 
+// The distressed member's unit stays with him: on his emergency's incident.
+function commitUnit(s, d) {
+  if (d.unit && d.incident) attachUnit(s, s.units[d.unit], d.incident);
+}
+
 function attachUnit(s, unit, incidentId) {
   if (unit.incident !== incidentId) detachUnit(s, unit);
   unit.incident = incidentId;
@@ -214,15 +219,24 @@ const APPLY = {
   "emergency.declared": (s, d, e) => {
     count(s, "emergency");
     s.emergencies[d.emergency] = {
-      id: d.emergency, member: d.member ?? null, unit: d.unit ?? null, incident: d.incident,
-      location: { ...d.location }, declared_at: e.at, declared_by: e.by, cleared_at: null,
+      id: d.emergency, member: d.member ?? null, unit: d.unit ?? null,
+      incident: d.incident ?? null, location: d.location ? { ...d.location } : null,
+      declared_at: e.at, declared_by: e.by, cleared_at: null,
     };
     if (d.member) {
       const member = s.members[d.member];
       member.status = "down";
       member.status_since = e.at;
-      member.incident = d.incident;
+      if (d.incident) member.incident = d.incident;
     }
+    commitUnit(s, d);
+  },
+  "emergency.located": (s, d) => {
+    const emergency = s.emergencies[d.emergency];
+    emergency.location = { ...d.location };
+    emergency.incident = d.incident;
+    if (emergency.member) s.members[emergency.member].incident = d.incident;
+    commitUnit(s, d);
   },
   "emergency.cleared": (s, d, e) => {
     s.emergencies[d.emergency].cleared_at = e.at;
@@ -233,13 +247,18 @@ const APPLY = {
       id: d.alert, kind: d.kind, severity: d.severity, raised_at: e.at,
       member: d.member ?? null, unit: d.unit ?? null, incident: d.incident ?? null,
       emergency: d.emergency ?? null, text: d.text ?? null,
-      acknowledged_by: null, acknowledged_at: null,
+      acknowledged_by: null, acknowledged_at: null, resolved_at: null, resolved_reason: null,
     };
   },
   "alert.acknowledged": (s, d, e) => {
     const alert = s.alerts[d.alert];
     alert.acknowledged_by = e.by;
     alert.acknowledged_at = e.at;
+  },
+  "alert.resolved": (s, d, e) => {
+    const alert = s.alerts[d.alert];
+    alert.resolved_at = e.at;
+    alert.resolved_reason = d.reason;
   },
   "recommendation.made": nothing,
   "subject.added": (s, d) => {

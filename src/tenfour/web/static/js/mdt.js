@@ -109,7 +109,8 @@ function renderHelp() {
   const state = feed.state;
   const { unit } = mine();
   const incident = state.incidents[emergency.incident];
-  $("#help-detail").textContent = `${emergency.id} · incident ${emergency.incident}${incident ? ` ${incident.type}` : ""} · ${place(incident ? incident.location : emergency.location)} · declared ${clock(emergency.declared_at)}`;
+  const where = incident ? incident.location : emergency.location;
+  $("#help-detail").textContent = `${emergency.id} · ${emergency.incident ? `incident ${emergency.incident}${incident ? ` ${incident.type}` : ""}` : "no incident yet"} · ${where ? place(where) : "position unknown: tell dispatch where you are"} · declared ${clock(emergency.declared_at)}`;
   const coming = (incident ? incident.units : [])
     .filter((id) => !unit || id !== unit.id)
     .map((id) => state.units[id])

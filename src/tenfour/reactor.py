@@ -1,0 +1,287 @@
+"""The reactor: policies driven from the journal, so no committed event goes unanswered.
+
+The reactor reads committed events in journal order from its own durable position
+(``journal_positions``), asks the policies what the system should do about each, and
+sends those commands through the one door with an idempotency key made of the
+causing event's ``seq`` (``react:<seq>:<n>``). Hence:
+
+- a crash, kill -9 or dropped database connection after an event commits loses
+  nothing: on restart, reconnect or takeover the reactor resumes from its position;
+- nothing is done twice: a reaction that did commit before the crash is found by its
+  key and not repeated, whatever the policies would decide now;
+- a failure is never silent: a database that stays away is retried with backoff and,
+  past a few tries, an alert ``policy_failed`` is raised for a person; a command the
+  system issues and the domain refuses (a unit taken a moment earlier) raises one too.
+
+Only the node holding the timekeeper's lease reacts (``timekeeper.Timekeeper``).
+In scenarios and unit tests the reactor runs inline: ``Service.handle`` drains it
+before returning, at the same simulated instant. In the server a thread of its own
+drains it, so a command is answered as soon as its own events are durable.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from tenfour.domain.commands import Command, parse_command
+from tenfour.domain.errors import CommandRejected
+from tenfour.domain.values import SYSTEM
+from tenfour.journal import StoredEvent
+from tenfour.policies import react
+
+if TYPE_CHECKING:
+    from tenfour.service import Service
+
+log = logging.getLogger(__name__)
+
+#: The reactor's name for its position in ``journal_positions``.
+POSITION = "policies"
+
+
+class Backoff:
+    """Waits between tries while the database is away: doubling, capped."""
+
+    def __init__(self, first_s: float = 0.05, cap_s: float = 2.0, alert_after: int = 5) -> None:
+        self.first_s, self.cap_s, self.alert_after = first_s, cap_s, alert_after
+
+    def delay(self, failures: int) -> float:
+        return float(min(self.cap_s, self.first_s * 2 ** max(0, failures - 1)))
+
+
+def reaction_key(seq: int, index: int) -> str:
+    """The idempotency key of the ``index``-th command answering event ``seq``."""
+    return f"react:{seq}:{index}"
+
+
+def is_moot(command: Command, rejected: CommandRejected) -> bool:
+    """An alert refused because its condition already has one open, or an end already
+    recorded (an answer repeated after a restart): nothing was lost, nothing to tell."""
+    if command.do not in ("alert.raise", "alert.resolve"):
+        return False
+    return any(
+        p.code == "conflict" and ("already open" in p.reason or "already resolved" in p.reason)
+        for p in rejected.problems
+    )
+
+
+class Reactor:
+    """Feeds committed events to the policies, from a durable position, exactly once."""
+
+    def __init__(
+        self,
+        service: Service,
+        *,
+        inline: bool,
+        backoff: Backoff | None = None,
+        save_every_s: float = 1.0,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.service = service
+        self.store = service.store
+        self.inline = inline
+        self.backoff = backoff or Backoff()
+        self.save_every_s = save_every_s
+        self.sleep = sleep
+        saved = self.store.position(POSITION)
+        if saved is None:
+            # First start on this journal (new, or written before reactions were
+            # durable, when they were all answered at once): answer what comes next.
+            saved = self.store.head()
+            self.store.save_position(POSITION, saved)
+        self.position = saved
+        self._saved = self.position
+        self._saved_at = time.monotonic()
+        self._draining = False
+        self._failures = 0
+        self._wake = threading.Event()
+        self._idle = threading.Condition()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # --- running --------------------------------------------------------------------
+    def start(self) -> None:
+        """Deferred mode: one thread keeps the lease and drains whenever woken."""
+        self._thread = threading.Thread(target=self._run, name="tenfour-reactor", daemon=True)
+        self._thread.start()
+
+    def wake(self) -> None:
+        if self._thread is not None:
+            self._wake.set()
+
+    def stop(self) -> None:
+        """Finish what is pending (deferred mode), save the position, stop the thread."""
+        if self._thread is not None:
+            self._stop.set()
+            self._wake.set()
+            self._thread.join(timeout=30)
+            self._thread = None
+        self._save(force=True)
+
+    def settle(self, timeout_s: float = 30.0) -> None:
+        """Wait until every event journaled so far has had its reactions (deferred mode)."""
+        if self._thread is None:
+            return
+        deadline = time.monotonic() + timeout_s
+        target = self.service.store.head()
+        with self._idle:
+            while self.position < target and time.monotonic() < deadline:
+                self._wake.set()
+                self._idle.wait(timeout=0.05)
+                target = max(target, self.service.state.seq)
+
+    def _run(self) -> None:
+        keeper = self.service.timekeeper
+        next_lease_check = 0.0
+        while not self._stop.is_set():
+            now = time.monotonic()
+            if now >= next_lease_check:
+                was = keeper.leading
+                try:
+                    keeper.check_lease()
+                except Exception:  # a lease that cannot even be asked is not held
+                    log.exception("timekeeper lease check failed")
+                if keeper.leading and not was:
+                    # Taking over: the last leader's position is the one to resume from.
+                    self._resume_from_store()
+                next_lease_check = now + 1.0
+            if keeper.leading:
+                done = self.drain()
+                if not done:  # the database is away: back off, then try again
+                    self._wake.wait(self.backoff.delay(self._failures))
+                    self._wake.clear()
+                    continue
+            self._wake.wait(timeout=max(0.0, next_lease_check - time.monotonic()))
+            self._wake.clear()
+        if keeper.leading:
+            self.drain()
+        keeper.release()
+
+    def _resume_from_store(self) -> None:
+        try:
+            stored = self.store.position(POSITION)
+        except Exception:
+            log.exception("could not read the reactor's position")
+            return
+        if stored is None:
+            return
+        with self.service.locked():
+            self.position = self._saved = stored
+
+    # --- draining ---------------------------------------------------------------------
+    def drain(self) -> bool:
+        """React to every event after the position, in order, until none is left
+        (reactions' own events included). False if the database failed meanwhile:
+        the position stays on the first unanswered event, to be tried again."""
+        if self._draining:  # a reaction's own command, handled inline: the loop below
+            return True  # picks its events up
+        self._draining = True
+        try:
+            while True:
+                try:
+                    batch = list(self.store.read(after=self.position, limit=500))
+                    if not batch:
+                        self._failures = 0
+                        self._save()
+                        with self._idle:
+                            self._idle.notify_all()
+                        return True
+                    for event in batch:
+                        self._answer(event)
+                        self.position = event.seq
+                    self._failures = 0
+                except Exception as error:
+                    self._failures += 1
+                    log.warning(
+                        "reactions after seq %s failed (%s time(s)): %s",
+                        self.position,
+                        self._failures,
+                        error,
+                    )
+                    if self._failures == self.backoff.alert_after:
+                        self._raise_stuck(error)
+                    if self.inline and self._failures < self.backoff.alert_after * 2:
+                        self.sleep(self.backoff.delay(self._failures))
+                        continue
+                    return False
+        finally:
+            self._draining = False
+
+    def _answer(self, event: StoredEvent) -> None:
+        """Issue the policies' commands for one event, each under its own key."""
+        service = self.service
+        with service.locked():
+            if event.seq > service.state.seq:
+                service.catch_up()
+            try:
+                commands = react(
+                    service.state, event, service.config, service.oracle, service.watches
+                )
+            except Exception as error:
+                # A policy that breaks must be seen by a person, not end the reactor.
+                log.exception("policy failed on %s (seq %s)", event.type, event.seq)
+                commands = [self._failed(event, f"{type(error).__name__}: {error}")]
+            for index, command in enumerate(commands):
+                key = reaction_key(event.seq, index)
+                try:
+                    service.handle(command.with_key(key))
+                except CommandRejected as rejected:
+                    if is_moot(command, rejected):
+                        continue
+                    message = f"{command.do} by system rejected: {rejected}"
+                    log.warning("%s (answering seq %s)", message, event.seq)
+                    service.policy_failures.append(message)
+                    alert = self._failed(event, message)
+                    try:
+                        service.handle(alert.with_key(f"{key}:rejected"))
+                    except CommandRejected:
+                        log.exception("could not raise policy_failed for seq %s", event.seq)
+
+    def _failed(self, event: StoredEvent, why: str) -> Command:
+        """A ``policy_failed`` alert about the answer to ``event`` (high for emergencies)."""
+        state = self.service.state
+        incident = event.data.get("incident")
+        emergency = isinstance(incident, str) and any(
+            e.open and e.incident == incident for e in state.emergencies.values()
+        )
+        payload: dict[str, object] = {
+            "kind": "policy_failed",
+            "severity": "high" if emergency or event.type.startswith("emergency.") else "normal",
+            "text": f"answering {event.type} (seq {event.seq}): {why}"[:5000],
+            "cause_seq": event.seq,
+        }
+        if isinstance(incident, str) and incident in state.incidents:
+            payload["incident"] = incident
+        return parse_command("alert.raise", payload, SYSTEM)
+
+    def _raise_stuck(self, error: Exception) -> None:
+        """The database has failed several times running: tell a person (if it lets us)."""
+        seq = self.position + 1
+        message = f"reactions to the journal are stuck at seq {seq}: {error}"
+        self.service.policy_failures.append(message)
+        payload: dict[str, object] = {
+            "kind": "policy_failed",
+            "severity": "high",
+            "text": message[:5000],
+            "cause_seq": seq,
+        }
+        try:
+            command = parse_command("alert.raise", payload, SYSTEM)
+            self.service.handle(command.with_key(f"react:{seq}:stuck"))
+        except Exception:
+            log.exception("could not raise policy_failed while the journal is failing")
+
+    def _save(self, force: bool = False) -> None:
+        """Keep the position durable; at most once a second (keys make a repeat harmless)."""
+        if self.position == self._saved:
+            return
+        if not force and time.monotonic() - self._saved_at < self.save_every_s:
+            return
+        try:
+            self.store.save_position(POSITION, self.position)
+            self._saved, self._saved_at = self.position, time.monotonic()
+        except Exception:
+            log.warning("could not save the reactor's position", exc_info=True)
