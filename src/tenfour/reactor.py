@@ -87,16 +87,24 @@ class Reactor:
         self.save_every_s = save_every_s
         self.sleep = sleep
         saved = self.store.position(POSITION)
+        head = self.store.head()
         if saved is None:
             # First start on this journal (new, or written before reactions were
             # durable, when they were all answered at once): answer what comes next.
-            saved = self.store.head()
+            saved = head
             self.store.save_position(POSITION, saved)
+        elif saved > head:
+            # A journal restored from an older copy: never skip what is appended next.
+            log.warning("reactor position %s is past the journal's head %s", saved, head)
+            saved = head
         self.position = saved
         self._saved = self.position
         self._saved_at = time.monotonic()
         self._draining = False
         self._failures = 0
+        #: When the database started failing the reactor (monotonic), while it does.
+        self._stuck_since: float | None = None
+        self._stuck_told = False
         self._wake = threading.Event()
         self._idle = threading.Condition()
         self._stop = threading.Event()
@@ -126,10 +134,10 @@ class Reactor:
         if self._thread is None:
             return
         deadline = time.monotonic() + timeout_s
-        target = self.service.store.head()
+        target = self.service.state.seq  # no database call: it may be the thing that is down
+        self._wake.set()
         with self._idle:
             while self.position < target and time.monotonic() < deadline:
-                self._wake.set()
                 self._idle.wait(timeout=0.05)
                 target = max(target, self.service.state.seq)
 
@@ -150,9 +158,8 @@ class Reactor:
                 next_lease_check = now + 1.0
             if keeper.leading:
                 done = self.drain()
-                if not done:  # the database is away: back off, then try again
-                    self._wake.wait(self.backoff.delay(self._failures))
-                    self._wake.clear()
+                if not done:  # the database is away: back off (only stopping cuts it short)
+                    self._stop.wait(self.backoff.delay(self._failures))
                     continue
             self._wake.wait(timeout=max(0.0, next_lease_check - time.monotonic()))
             self._wake.clear()
@@ -185,6 +192,7 @@ class Reactor:
                     batch = list(self.store.read(after=self.position, limit=500))
                     if not batch:
                         self._failures = 0
+                        self._caught_up()
                         self._save()
                         with self._idle:
                             self._idle.notify_all()
@@ -201,6 +209,8 @@ class Reactor:
                         self._failures,
                         error,
                     )
+                    if self._failures == 1:
+                        self._stuck_since = time.monotonic()
                     if self._failures == self.backoff.alert_after:
                         self._raise_stuck(error)
                     if self.inline and self._failures < self.backoff.alert_after * 2:
@@ -258,21 +268,40 @@ class Reactor:
         return parse_command("alert.raise", payload, SYSTEM)
 
     def _raise_stuck(self, error: Exception) -> None:
-        """The database has failed several times running: tell a person (if it lets us)."""
-        seq = self.position + 1
-        message = f"reactions to the journal are stuck at seq {seq}: {error}"
+        """The database has failed several times running: tell a person (if it lets us;
+        if not, ``_caught_up`` tells once it is back)."""
+        message = f"reactions to the journal are stuck at seq {self.position + 1}: {error}"
         self.service.policy_failures.append(message)
+        self._stuck_told = self._tell(message, "stuck")
+
+    def _caught_up(self) -> None:
+        """Back after failures long enough to matter: say how long answers were held up."""
+        if self._stuck_since is None:
+            return
+        held = time.monotonic() - self._stuck_since
+        told, self._stuck_since = self._stuck_told, None
+        self._stuck_told = False
+        if told or held >= self.backoff.cap_s:
+            self._tell(
+                f"reactions were held up {held:.1f} s by journal failures; caught up at "
+                f"seq {self.position}",
+                "caught-up",
+            )
+
+    def _tell(self, message: str, what: str) -> bool:
         payload: dict[str, object] = {
             "kind": "policy_failed",
             "severity": "high",
             "text": message[:5000],
-            "cause_seq": seq,
+            "cause_seq": self.position + 1,
         }
         try:
             command = parse_command("alert.raise", payload, SYSTEM)
-            self.service.handle(command.with_key(f"react:{seq}:stuck"))
+            self.service.handle(command.with_key(f"react:{self.position + 1}:{what}"))
         except Exception:
-            log.exception("could not raise policy_failed while the journal is failing")
+            log.exception("could not raise policy_failed (%s)", what)
+            return False
+        return True
 
     def _save(self, force: bool = False) -> None:
         """Keep the position durable; at most once a second (keys make a repeat harmless)."""

@@ -177,9 +177,9 @@ class Service:
         self.timekeeper.reschedule()
         return handled
 
-    def settle(self) -> None:
+    def settle(self, timeout_s: float = 30.0) -> None:
         """Wait until every event so far has had its policies' reactions."""
-        self.reactor.settle()
+        self.reactor.settle(timeout_s)
 
     def close(self) -> None:
         """Finish pending reactions, save the reactor's position, give up the lease."""

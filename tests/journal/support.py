@@ -81,7 +81,7 @@ class PostgresBackend(Backend):
 
     def reset(self) -> None:
         with psycopg.connect(self.url, autocommit=True) as conn:
-            conn.execute("DROP TABLE IF EXISTS journal_events, journal_schema")
+            conn.execute("DROP TABLE IF EXISTS journal_events, journal_schema, journal_positions")
             conn.execute("DROP FUNCTION IF EXISTS journal_events_append_only()")
 
     def _run(self, statement: str, params: Sequence[Any], *, bypass: bool) -> list[tuple[Any, ...]]:

@@ -126,7 +126,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @app.get("/api/health", tags=["queries"])
     def health() -> dict[str, Any]:
         rt: Runtime = app.state.runtime
-        return {"ok": True, "position": rt.service.state.seq, "version": __version__}
+        return {
+            "ok": True,
+            "position": rt.service.state.seq,
+            "version": __version__,
+            # Which node of several keeps time and runs the policies (operators, tests).
+            "timekeeper": rt.service.timekeeper.leading,
+            "reactor_position": rt.service.reactor.position,
+        }
 
     return app
 
