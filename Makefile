@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck bench clean
+.PHONY: run test test-long lint typecheck bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -24,6 +24,10 @@ typecheck: $(STAMP)
 
 test: lint typecheck
 	$(BIN)/python -m pytest -q
+
+# The safety model (Hypothesis stateful testing) run long: thousands of random nights.
+test-long: $(STAMP)
+	TENFOUR_LONG=1 $(BIN)/python -m pytest -q tests/unit/test_safety_model.py
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run_all

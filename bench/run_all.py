@@ -12,6 +12,7 @@ BENCHES = [
     "bench.bench_api",
     "bench.bench_city",
     "bench.bench_replay",
+    "bench.bench_faults",
 ]
 
 

@@ -59,7 +59,7 @@ class CutConnection:
         return call
 
 
-def _roster(service: Service) -> None:
+def roster(service: Service) -> None:
     service.submit("agency.register", {"id": "ZPD", "kind": "police", "name": "ZPD"}, ADMIN)
     for i, (unit, kind) in enumerate(_UNITS):
         member = f"m{i}"
@@ -69,7 +69,7 @@ def _roster(service: Service) -> None:
         service.submit("shift.start", {"unit": unit, "members": [member], "location": at}, ADMIN)
 
 
-def _cutter(backend: Backend, store: EventStore) -> tuple[EventStore, Callable[[], None]]:
+def cutter(backend: Backend, store: EventStore) -> tuple[EventStore, Callable[[], None]]:
     """The store the service uses, and a function that cuts its connection now."""
     if backend.name == "sqlite":
         flaky = CutConnection(store)
@@ -83,7 +83,7 @@ def _cutter(backend: Backend, store: EventStore) -> tuple[EventStore, Callable[[
     return store, terminate
 
 
-def _plan(events: list[StoredEvent], incident: str) -> tuple[list[str], list[str]]:
+def plan_of(events: list[StoredEvent], incident: str) -> tuple[list[str], list[str]]:
     units = [
         e.data["unit"]
         for e in events
@@ -98,12 +98,12 @@ def _plan(events: list[StoredEvent], incident: str) -> tuple[list[str], list[str
 
 
 def test_the_plan_survives_a_connection_cut_right_after_the_emergency(backend: Backend) -> None:
-    store, cut = _cutter(backend, backend.open())
+    store, cut = cutter(backend, backend.open())
     service = Service(store=store, clock=SimClock(START), oracle=StraightLine(), react_inline=False)
     first_pid = getattr(getattr(store, "_conn", None), "info", None)
     first_pid = first_pid.backend_pid if first_pid is not None else None
     try:
-        _roster(service)
+        roster(service)
         service.settle()
 
         def on_commit(batch: Any) -> None:
@@ -127,7 +127,7 @@ def test_the_plan_survives_a_connection_cut_right_after_the_emergency(backend: B
     else:
         assert store._conn.info.backend_pid != first_pid  # type: ignore[attr-defined]
     events = list(backend.open().read())
-    units, needs = _plan(events, incident)
+    units, needs = plan_of(events, incident)
     # 4 police besides m0's own ZPD-1, 1 ALS ambulance, 1 supervisor: each sent once.
     assert sorted(needs) == ["ambulance-als", "police", "supervisor"]
     assert len(units) == 6 and len(set(units)) == 6 and "ZPD-1" not in units
@@ -135,7 +135,7 @@ def test_the_plan_survives_a_connection_cut_right_after_the_emergency(backend: B
 
     # A restart (position, keys) repeats nothing.
     again = Service(store=backend.open(), clock=SimClock(START), oracle=StraightLine())
-    assert _plan(list(again.store.read()), incident) == (units, needs)
+    assert plan_of(list(again.store.read()), incident) == (units, needs)
     assert again.store.verify().ok
 
 
@@ -152,7 +152,7 @@ def test_a_journal_that_stays_away_is_told_to_a_person(backend: Backend) -> None
         react_inline=False,
     )
     try:
-        _roster(service)
+        roster(service)
         service.settle()
 
         def on_commit(batch: Any) -> None:
@@ -168,7 +168,7 @@ def test_a_journal_that_stays_away_is_told_to_a_person(backend: Backend) -> None
     finally:
         service.close()
     events = list(backend.open().read())
-    units, _ = _plan(events, incident)
+    units, _ = plan_of(events, incident)
     assert len(units) == 6 and len(set(units)) == 6
     told = [e for e in events if e.type == "alert.raised" and e.data["kind"] == "policy_failed"]
     assert told and told[0].data["severity"] == "high"
