@@ -3,7 +3,7 @@
 The reactor reads committed events in journal order from its own durable position
 (``journal_positions``), asks the policies what the system should do about each, and
 sends those commands through the one door with an idempotency key made of the
-causing event's ``seq`` (``react:<seq>:<n>``). Hence:
+causing event's ``seq`` (``react:<seq>:<step>:<n>``). Hence:
 
 - a crash, kill -9 or dropped database connection after an event commits loses
   nothing: on restart, reconnect or takeover the reactor resumes from its position;
@@ -31,7 +31,7 @@ from tenfour.domain.commands import Command, parse_command
 from tenfour.domain.errors import CommandRejected
 from tenfour.domain.values import SYSTEM
 from tenfour.journal import StoredEvent
-from tenfour.policies import react
+from tenfour.policies import steps
 
 if TYPE_CHECKING:
     from tenfour.service import Service
@@ -52,18 +52,21 @@ class Backoff:
         return float(min(self.cap_s, self.first_s * 2 ** max(0, failures - 1)))
 
 
-def reaction_key(seq: int, index: int) -> str:
-    """The idempotency key of the ``index``-th command answering event ``seq``."""
-    return f"react:{seq}:{index}"
+def reaction_key(seq: int, step: int, index: int) -> str:
+    """The idempotency key of the ``index``-th command of a policy ``step`` answering
+    event ``seq``: the same on every node and after every restart."""
+    return f"react:{seq}:{step}:{index}"
 
 
 def is_moot(command: Command, rejected: CommandRejected) -> bool:
-    """An alert refused because its condition already has one open, or an end already
-    recorded (an answer repeated after a restart): nothing was lost, nothing to tell."""
-    if command.do not in ("alert.raise", "alert.resolve"):
+    """An alert refused because its condition already has one open, an end already
+    recorded, an emergency already placed (by the desk, or an answer repeated after a
+    restart): nothing was lost, nothing to tell."""
+    if command.do not in ("alert.raise", "alert.resolve", "emergency.locate"):
         return False
+    settled = ("already open", "already resolved", "already has a location")
     return any(
-        p.code == "conflict" and ("already open" in p.reason or "already resolved" in p.reason)
+        p.code == "conflict" and any(words in p.reason for words in settled)
         for p in rejected.problems
     )
 
@@ -221,34 +224,38 @@ class Reactor:
             self._draining = False
 
     def _answer(self, event: StoredEvent) -> None:
-        """Issue the policies' commands for one event, each under its own key."""
+        """Issue the policies' commands for one event, step by step, each under its key."""
         service = self.service
         with service.locked():
             if event.seq > service.state.seq:
                 service.catch_up()
-            try:
-                commands = react(
-                    service.state, event, service.config, service.oracle, service.watches
-                )
-            except Exception as error:
-                # A policy that breaks must be seen by a person, not end the reactor.
-                log.exception("policy failed on %s (seq %s)", event.type, event.seq)
-                commands = [self._failed(event, f"{type(error).__name__}: {error}")]
-            for index, command in enumerate(commands):
-                key = reaction_key(event.seq, index)
+            for number, step in enumerate(
+                steps(event, service.config, service.oracle, service.watches)
+            ):
                 try:
-                    service.handle(command.with_key(key))
-                except CommandRejected as rejected:
-                    if is_moot(command, rejected):
-                        continue
-                    message = f"{command.do} by system rejected: {rejected}"
-                    log.warning("%s (answering seq %s)", message, event.seq)
-                    service.policy_failures.append(message)
-                    alert = self._failed(event, message)
-                    try:
-                        service.handle(alert.with_key(f"{key}:rejected"))
-                    except CommandRejected:
-                        log.exception("could not raise policy_failed for seq %s", event.seq)
+                    commands = step(service.state)
+                except Exception as error:
+                    # A policy that breaks must be seen by a person, not end the reactor.
+                    log.exception("policy failed on %s (seq %s)", event.type, event.seq)
+                    commands = [self._failed(event, f"{type(error).__name__}: {error}")]
+                for index, command in enumerate(commands):
+                    self._issue(event, command, reaction_key(event.seq, number, index))
+
+    def _issue(self, event: StoredEvent, command: Command, key: str) -> None:
+        service = self.service
+        try:
+            service.handle(command.with_key(key))
+        except CommandRejected as rejected:
+            if is_moot(command, rejected):
+                return
+            message = f"{command.do} by system rejected: {rejected}"
+            log.warning("%s (answering seq %s)", message, event.seq)
+            service.policy_failures.append(message)
+            alert = self._failed(event, message)
+            try:
+                service.handle(alert.with_key(f"{key}:rejected"))
+            except CommandRejected:
+                log.exception("could not raise policy_failed for seq %s", event.seq)
 
     def _failed(self, event: StoredEvent, why: str) -> Command:
         """A ``policy_failed`` alert about the answer to ``event`` (high for emergencies)."""

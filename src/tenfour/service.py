@@ -270,7 +270,17 @@ class Service:
         updates: dict[str, Any] = {}
         for name, value in command.payload:
             if isinstance(value, Location) and not value.has_point:
-                updates[name] = self._geocode(value, f"with.{name}")
+                try:
+                    updates[name] = self._geocode(value, f"with.{name}")
+                except CommandRejected:
+                    if command.do != "emergency.declare":
+                        raise
+                    # An officer-down call is never refused: what was said is kept in the
+                    # text, and help goes to the best position known (DOMAIN.md).
+                    said = f"location given: {value.address!r}, not found on the map"
+                    text = getattr(command.payload, "text", None)
+                    updates[name] = None
+                    updates["text"] = f"{text} ({said})" if text else said
         if command.do == "road.close":
             updates.update(self._placed_road(command.payload, updates))
         if not updates:

@@ -185,8 +185,9 @@ def test_mayday_diverts_a_unit_from_a_priority_4_incident_but_not_from_priority_
         desk.put_on(unit, other, "onscene")
     recs = desk.run("emergency.declare", {"member": "hopps"}, react_too=True)
     police = next(m for m in _made(recs) if m["need"] == "police")
-    assert [c["unit"] for c in police["candidates"]] == ["ZPD-2", "ZPD-5", "ZPD-6"]
-    assert police["candidates"][0]["divert_from"] == "2026-000002"
+    # ZPD-2 is ranked from its theft's place, 2 km off: on scene puts a unit there.
+    assert [c["unit"] for c in police["candidates"]] == ["ZPD-5", "ZPD-2", "ZPD-6"]
+    assert police["candidates"][1]["divert_from"] == "2026-000002"
     reasons = {e["unit"]: e["reason"] for e in police["excluded"]}
     assert reasons["ZPD-3"] == "onscene on 2026-000003, priority 1 (not divertible)"
     assert reasons["ZPD-4"] == "onscene on 2026-000004, priority 2 (not divertible)"
@@ -294,3 +295,46 @@ def test_react_is_pure() -> None:
     second = react(desk.state, rec, desk.config, StraightLine())
     assert [(c.do, c.payload) for c in first] == [(c.do, c.payload) for c in second]
     assert [c.actor.role for c in first] == ["system", "system"]
+
+
+# --- an emergency with no position at all ------------------------------------------------------
+def test_an_unplaced_emergency_gets_its_plan_at_the_first_fix() -> None:
+    desk = Desk()
+    desk.run("shift.start", {"unit": OFF_DUTY_UNIT, "members": ["trunkaby"]})
+    recs = desk.run("emergency.declare", {"member": "trunkaby"}, react_too=True)
+    assert _dispatched(recs) == [] and not _made(recs)  # nowhere to send help yet
+    here = offset(0, 200)
+    fix = {"member": "trunkaby", "lat": here["lat"], "lon": here["lon"]}
+    recs = desk.run("member.locate", fix, "officer:trunkaby", react_too=True)
+    assert types(recs)[:3] == ["member.located", "incident.created", "emergency.located"]
+    assert len(_dispatched(recs)) == 6  # 4 police, 1 ALS ambulance, 1 supervisor
+    assert OFF_DUTY_UNIT not in _dispatched(recs)
+
+
+def test_each_emergency_plans_for_its_own_incident_and_tops_up_what_it_lost() -> None:
+    # hopps's unit was sent to delgato's emergency; she is down 600 m from it.
+    desk = Desk()
+    first = desk.run("emergency.declare", {"member": "delgato", "location": PLACE}, react_too=True)
+    mayday = only(first, "emergency.declared")["incident"]
+    assert "ZPD-1" in _dispatched(first)
+    away = offset(600, 0)
+    second = desk.run(
+        "emergency.declare", {"member": "hopps", "location": away}, "officer:hopps", react_too=True
+    )
+    own = only(second, "emergency.declared")
+    assert own["own_incident"] is True and own["incident"] != mayday
+    mine = [
+        r.data["unit"]
+        for r in second
+        if r.type == "unit.dispatched" and r.data["incident"] == own["incident"]
+    ]
+    refill = [
+        r.data["unit"]
+        for r in second
+        if r.type == "unit.dispatched" and r.data["incident"] == mayday
+    ]
+    assert "ZPD-1" not in mine + refill  # her unit stays with her
+    assert refill, "the first plan lost ZPD-1 and is topped up"
+    short = [r.data for r in second if r.type == "alert.raised" and r.data["kind"] == "plan_short"]
+    police = [u for u in mine if u.startswith("ZPD-") and u != "ZPD-S1"]
+    assert len(police) == 4 or short

@@ -188,8 +188,9 @@ def test_units_no_road_leads_from_are_excluded() -> None:
 
 
 # --- diverting -----------------------------------------------------------------------------------
-def _busy_on(priority: int, status: str = "onscene") -> tuple[State, str]:
-    """ZPD-1 (the nearest patrol) working an incident of ``priority``."""
+def _busy_on(priority: int, status: str = "enroute") -> tuple[State, str]:
+    """ZPD-1 (the nearest patrol) on its way to an incident of ``priority`` (en route it
+    is still where it was; on scene it would be at the incident, 900 m off)."""
     state = roster()
     incident = new_incident(state, "THEFT", priority, offset(0, 900))
     put_on(state, "ZPD-1", incident, status)
@@ -202,7 +203,7 @@ def test_a_unit_on_a_priority_3_to_5_incident_may_be_diverted(priority: int) -> 
     ranked = _rank(state, allow_divert=True)
     assert ranked.chosen == ["ZPD-1"]
     first = ranked.payload["candidates"][0]
-    assert (first["status"], first["divert_from"]) == ("onscene", incident)
+    assert (first["status"], first["divert_from"]) == ("enroute", incident)
 
 
 @pytest.mark.parametrize("priority", [1, 2])
@@ -211,7 +212,7 @@ def test_a_unit_on_a_priority_1_or_2_incident_is_never_diverted(priority: int) -
     ranked = _rank(state, allow_divert=True)
     assert ranked.chosen == ["ZPD-2"]
     assert (
-        _excluded(ranked)["ZPD-1"] == f"onscene on {incident}, priority {priority} (not divertible)"
+        _excluded(ranked)["ZPD-1"] == f"enroute on {incident}, priority {priority} (not divertible)"
     )
 
 
@@ -219,7 +220,7 @@ def test_no_unit_is_diverted_unless_diverting_is_allowed() -> None:
     state, _ = _busy_on(5)
     ranked = _rank(state)
     assert ranked.chosen == ["ZPD-2"]
-    assert _excluded(ranked)["ZPD-1"] == "status onscene"
+    assert _excluded(ranked)["ZPD-1"] == "status enroute"
 
 
 def test_the_divertible_priorities_are_configurable() -> None:

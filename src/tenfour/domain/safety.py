@@ -75,34 +75,17 @@ def _emergency_location(
         return point_of(cmd.location, "with.location")
     declarer = actor_member(ctx, state)
     incident = _member_incident(state, member, unit)
+    # Going on scene counts as a position report (evolve puts the unit, and the crew
+    # with it, at the incident), so a fix from before it is never taken here.
     for known in (
-        _current_position(state, declarer),
-        _current_position(state, member),
-        _current_position(state, unit),
+        declarer.location if declarer else None,
+        member.location if member else None,
+        unit.location if unit else None,
         incident.location if incident else None,
     ):
         if known:
             return dict(known)
     return None
-
-
-def _current_position(state: State, who: Member | Unit | None) -> dict[str, Any] | None:
-    """A member's or unit's last position, unless going on scene has since made it stale:
-    "on scene" is a position report of its own (the incident's place), so a GPS fix
-    from before it must not send help to where the officer was before he arrived."""
-    if who is None or who.location is None:
-        return None
-    unit = state.units.get(who.unit or "") if isinstance(who, Member) else who
-    for holder in (who, unit):
-        if (
-            holder is not None
-            and holder.status == "onscene"
-            and holder.status_since is not None
-            and who.located_at is not None
-            and who.located_at <= holder.status_since
-        ):
-            return None
-    return dict(who.location)
 
 
 def _member_incident(state: State, member: Member | None, unit: Unit | None) -> Incident | None:

@@ -433,6 +433,15 @@ def _unit_status_changed(s: State, e: Recorded) -> None:
         _attach_unit(s, unit, d["incident"])
     if d.get("location") and d["location"].get("lat") is not None:
         unit.location, unit.located_at = _point(d["location"]), e.at
+    elif d["to"] == "onscene" and unit.incident in s.incidents:
+        # "On scene" is a position report of its own: the incident's place. A fix from
+        # before it must not send help to where the crew was before it arrived.
+        where = s.incidents[unit.incident].location
+        unit.location, unit.located_at = {"lat": where["lat"], "lon": where["lon"]}, e.at
+        for member_id in unit.members:
+            member = s.members[member_id]
+            if member.status == "with_unit":
+                member.location, member.located_at = dict(unit.location), e.at
 
 
 def _unit_located(s: State, e: Recorded) -> None:

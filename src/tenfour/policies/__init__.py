@@ -5,8 +5,8 @@ Pure like the domain: each policy reads state and an event and returns commands
 """
 
 from tenfour.policies.config import PolicyConfig
-from tenfour.policies.reactions import react
+from tenfour.policies.reactions import react, steps
 from tenfour.policies.recommend import DriveTimeOracle, Ranked, recommend
 from tenfour.policies.timers import Watches
 
-__all__ = ["DriveTimeOracle", "PolicyConfig", "Ranked", "Watches", "react", "recommend"]
+__all__ = ["DriveTimeOracle", "PolicyConfig", "Ranked", "Watches", "react", "recommend", "steps"]

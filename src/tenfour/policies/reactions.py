@@ -180,6 +180,28 @@ def on_emergency(
     return plan(state, event.data["emergency"], config, oracle)
 
 
+def on_position(
+    state: State, event: Recorded, config: PolicyConfig, oracle: DriveTimeOracle
+) -> list[Command]:
+    """An emergency declared where no position was known is placed by the first fix of
+    the member in distress, his unit, or whoever declared it: the plan can then run."""
+    d = event.data
+    commands: list[Command] = []
+    for emergency in state.emergencies.values():
+        if not emergency.open or emergency.location is not None:
+            continue
+        if event.type == "member.located":
+            mine = d["member"] in (emergency.member, emergency.declared_by)
+        else:
+            mine = d["unit"] == emergency.unit
+        if mine:
+            where = {"lat": d["lat"], "lon": d["lon"]}
+            commands.append(
+                _system("emergency.locate", {"emergency": emergency.id, "location": where})
+            )
+    return commands
+
+
 def on_unit_moved(
     state: State, event: Recorded, config: PolicyConfig, oracle: DriveTimeOracle
 ) -> list[Command]:
@@ -260,9 +282,36 @@ REACTIONS: dict[str, list[Reaction]] = {
     "emergency.declared": [on_emergency, on_unit_moved],
     "emergency.located": [on_emergency, on_unit_moved],
     "alert.raised": [on_alert_raised],
+    "member.located": [on_position],
+    "unit.located": [on_position],
     "unit.dispatched": [on_unit_moved],
     "unit.status_changed": [on_unit_moved],
 }
+
+
+Step = Callable[[State], list[Command]]
+
+
+def steps(
+    event: Recorded,
+    config: PolicyConfig,
+    oracle: DriveTimeOracle,
+    watches: Watches | None = None,
+) -> list[Step]:
+    """The system's answers to ``event``, as steps the reactor runs one after another,
+    each on the state its predecessor's commands left (so a top-up never takes a unit
+    that the plan before it has just sent), and last the end of every alert whose
+    condition has now ended."""
+    own: list[Step] = [
+        _bind(reaction, event, config, oracle) for reaction in REACTIONS.get(event.type, ())
+    ]
+    return [*own, lambda state: list(resolutions(state, event.type, config, watches))]
+
+
+def _bind(
+    reaction: Reaction, event: Recorded, config: PolicyConfig, oracle: DriveTimeOracle
+) -> Step:
+    return lambda state: reaction(state, event, config, oracle)
 
 
 def react(
@@ -272,13 +321,6 @@ def react(
     oracle: DriveTimeOracle,
     watches: Watches | None = None,
 ) -> list[Command]:
-    """The commands the system issues in answer to ``event`` (often none): the event's
-    own reactions, then the end of every alert whose condition has now ended. A plan
-    short of units is said after its dispatches, when what they filled is known."""
-    commands = [
-        c
-        for reaction in REACTIONS.get(event.type, ())
-        for c in reaction(state, event, config, oracle)
-    ]
-    commands += resolutions(state, event.type, config, watches)
-    return commands
+    """Every step's commands worked out on ``state`` as it is (pure unit tests; the
+    reactor runs ``steps`` one at a time instead)."""
+    return [c for step in steps(event, config, oracle, watches) for c in step(state)]

@@ -12,6 +12,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from tenfour.domain.lookup import committed_to
 from tenfour.domain.rules import RESPONDING
 from tenfour.domain.state import State, Unit
 from tenfour.policies.config import PolicyConfig
@@ -58,6 +59,10 @@ def _why_not(
     """None if the unit may be recommended, else the reason it may not."""
     if unit.id in exclude:
         return "the member's own unit"
+    emergency = committed_to(state, unit)
+    if emergency is not None:
+        # DOMAIN.md: the distressed member's unit stays with him until it is cleared.
+        return f"stays with emergency {emergency.id} (its member is down)"
     if incident_id is not None and unit.incident == incident_id:
         return f"already {unit.status} on this incident"
     if unit.status == "available":

@@ -66,6 +66,9 @@ class Watches:
                 # A unit that put itself on the incident is the unit it was waiting for.
                 self._unassigned_watch(state, d["incident"], at)
         elif kind == "unit.dispatched":
+            # Dispatched is not a timed status: an on-scene check from the incident it
+            # was taken off must not follow it (the acknowledgement watch does instead).
+            self.pending.pop((UNIT, d["unit"]), None)
             self.pending[(DISPATCH, d["unit"])] = Watch(
                 DISPATCH,
                 d["unit"],
@@ -85,8 +88,12 @@ class Watches:
         elif kind == "incident.closed":
             self.pending.pop((UNASSIGNED, d["incident"]), None)
         elif kind == "emergency.declared" and d.get("member"):
-            # The emergency itself now holds everyone's attention: no more check-ins.
+            # The emergency itself now holds everyone's attention: no more check-ins,
+            # nor for his unit when nobody on it is left standing.
             self.pending.pop((MEMBER, d["member"]), None)
+            unit = state.units.get(d.get("unit") or "")
+            if unit is not None and all(state.members[m].status == "down" for m in unit.members):
+                self.pending.pop((UNIT, unit.id), None)
         elif kind == "alert.raised":
             self._advance_after_alert(d)
         if kind not in NOT_CONTACT:

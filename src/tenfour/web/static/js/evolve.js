@@ -190,6 +190,18 @@ const APPLY = {
     if (d.location && d.location.lat !== undefined && d.location.lat !== null) {
       unit.location = point(d.location);
       unit.located_at = e.at;
+    } else if (d.to === "onscene" && s.incidents[unit.incident]) {
+      // "On scene" is a position report of its own: the incident's place (state.py).
+      const where = s.incidents[unit.incident].location;
+      unit.location = { lat: where.lat, lon: where.lon };
+      unit.located_at = e.at;
+      for (const memberId of unit.members) {
+        const member = s.members[memberId];
+        if (member.status === "with_unit") {
+          member.location = { ...unit.location };
+          member.located_at = e.at;
+        }
+      }
     }
   },
   "unit.located": (s, d, e) => {
