@@ -161,6 +161,8 @@ class Reactor:
                 next_lease_check = now + 1.0
             if keeper.leading:
                 done = self.drain()
+                # Events of other processes came in with the drain: their deadlines too.
+                keeper.reschedule()
                 if not done:  # the database is away: back off (only stopping cuts it short)
                     self._stop.wait(self.backoff.delay(self._failures))
                     continue

@@ -97,6 +97,12 @@ class Timekeeper:
         """Journal an alert for every deadline that has passed (each exactly once)."""
         service = self.service
         with service.locked():
+            try:
+                # Another node's contact a moment ago must count before anyone is
+                # called overdue (LISTEN/NOTIFY may not have brought it in yet).
+                service.catch_up()
+            except Exception:
+                log.warning("could not catch up before firing deadlines", exc_info=True)
             owed = service.watches.due_commands(service.state, self.clock.now())
         for key, command in owed:
             try:
