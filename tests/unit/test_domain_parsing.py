@@ -126,3 +126,35 @@ def test_a_problem_lists_allowed_values_only_when_there_are_some() -> None:
         "code": "invalid",
     }
     assert Problem("with.x", "bad", "transition", ("a",)).as_dict()["allowed"] == ["a"]
+
+
+@pytest.mark.parametrize(
+    ("do", "with_", "field"),
+    [
+        # Found by schemathesis: lax parsing took ``false`` for a longitude of 0.
+        ("tip.submit", {"text": "x", "location": {"lat": 0.0, "lon": False}}, "with.location"),
+        ("unit.locate", {"unit": "ZPD-1", "lat": "37.79", "lon": -122.4}, "with.lat"),
+        (
+            "incident.create",
+            {"type": "X", "priority": True, "location": {"address": "a"}},
+            "with.priority",
+        ),
+        (
+            "backup.request",
+            {"incident": "2026-000001", "unit": "ZPD-1", "count": "2"},
+            "with.count",
+        ),
+    ],
+)
+def test_numbers_must_be_json_numbers(do: str, with_: dict[str, object], field: str) -> None:
+    with pytest.raises(CommandRejected) as rejected:
+        parse_command(do, with_)
+    assert any(p.field.startswith(field) for p in rejected.value.problems), rejected.value
+
+
+def test_an_integral_float_is_a_valid_priority() -> None:
+    # JSON Schema's integer takes 1.0 (schemathesis sends it); 1.5 is refused.
+    command = parse_command("incident.create", {"type": "X", "priority": 1.0, "location": PLACE})
+    assert isinstance(command.payload, IncidentCreate) and command.payload.priority == 1
+    with pytest.raises(CommandRejected):
+        parse_command("incident.create", {"type": "X", "priority": 1.5, "location": PLACE})

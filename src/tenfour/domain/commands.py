@@ -26,7 +26,11 @@ from tenfour.domain.values import (
     AgencyKind,
     Location,
     MemberStatus,
+    Number,
+    OptNumber,
+    OptWhole,
     UnitStatus,
+    Whole,
 )
 
 _ID = r"^[A-Za-z0-9][A-Za-z0-9_.:@-]*$"
@@ -129,7 +133,7 @@ class TipSubmit(Payload):
 class TipPromote(Payload):
     tip: str = Id
     type: str = TypeCode
-    priority: int = Priority
+    priority: Whole = Priority
     location: Location | None = None
 
 
@@ -143,20 +147,20 @@ class CallCreate(Payload):
     caller: str | None = Field(default=None, pattern=NO_NUL, max_length=200)
     text: str = Text
     type: str = TypeCode
-    priority: int = Priority
+    priority: Whole = Priority
     location: Location
 
 
 class IncidentCreate(Payload):
     type: str = TypeCode
-    priority: int = Priority
+    priority: Whole = Priority
     location: Location
     text: str | None = Field(default=None, pattern=NO_NUL, max_length=5000)
 
 
 class IncidentInitiate(MemberOrUnit):
     type: str = TypeCode
-    priority: int = Priority
+    priority: Whole = Priority
     location: Location
     text: str | None = Field(default=None, pattern=NO_NUL, max_length=5000)
 
@@ -165,7 +169,7 @@ class IncidentUpdate(Payload):
     model_config = any_of("type", "priority", "location")
     incident: str = Id
     type: str | None = OptTypeCode
-    priority: int | None = OptPriority
+    priority: OptWhole = OptPriority
     location: Location | None = None
 
     @model_validator(mode="after")
@@ -212,11 +216,11 @@ class UnitStatusChange(Payload):
 
 
 class Locate(Payload):
-    lat: float = Field(ge=-90, le=90, allow_inf_nan=False)
-    lon: float = Field(ge=-180, le=180, allow_inf_nan=False)
-    speed: float | None = Field(default=None, ge=0, le=150, allow_inf_nan=False)
-    heading: float | None = Field(default=None, ge=0, lt=360, allow_inf_nan=False)
-    accuracy: float | None = Field(default=None, ge=0, le=100_000, allow_inf_nan=False)
+    lat: Number = Field(ge=-90, le=90, allow_inf_nan=False)
+    lon: Number = Field(ge=-180, le=180, allow_inf_nan=False)
+    speed: OptNumber = Field(default=None, ge=0, le=150, allow_inf_nan=False)
+    heading: OptNumber = Field(default=None, ge=0, lt=360, allow_inf_nan=False)
+    accuracy: OptNumber = Field(default=None, ge=0, le=100_000, allow_inf_nan=False)
     at: AwareDatetime | None = Field(default=None, description="device time, ISO-8601 with zone")
 
 
@@ -243,7 +247,7 @@ class MemberCheckin(MemberOrUnit):
 
 class BackupRequest(MemberOrUnit):
     incident: str = Id
-    count: int = Field(default=1, ge=1, le=20)
+    count: Whole = Field(default=1, ge=1, le=20)
     urgency: Literal["routine", "urgent"] = "routine"
 
 
@@ -340,8 +344,8 @@ class RoadClose(Payload):
     street: str | None = Field(default=None, min_length=1, max_length=200, pattern=NO_NUL)
     segment: SegmentId | None = None
     segments: list[SegmentId] | None = Field(default=None, min_length=1, max_length=5000)
-    radius_m: float = Field(default=0.0, ge=0, le=2000, allow_inf_nan=False)
-    factor: float | None = Field(
+    radius_m: Number = Field(default=0.0, ge=0, le=2000, allow_inf_nan=False)
+    factor: OptNumber = Field(
         default=None,
         ge=1,
         le=1000,
@@ -394,7 +398,7 @@ class AlertRaise(Payload):
     #: What a short plan lacks: ``[{need, wanted, found}]``.
     missing: list[dict[str, Any]] | None = None
     #: The journal position of the event whose answer failed (``policy_failed``).
-    cause_seq: int | None = Field(default=None, ge=0)
+    cause_seq: OptWhole = Field(default=None, ge=0)
 
 
 class AlertResolve(Payload):
@@ -418,7 +422,7 @@ class RecommendationMake(Payload):
     location: Location
     purpose: Literal["initial", "backup", "emergency", "unresponsive"]
     need: str = Field(min_length=1, pattern=NO_NUL, max_length=40)
-    count: int = Field(ge=0, le=50)
+    count: Whole = Field(ge=0, le=50)
     candidates: list[dict[str, Any]] = Field(default_factory=list)
     excluded: list[dict[str, Any]] = Field(default_factory=list)
     responding: list[str] = Field(default_factory=list)
@@ -426,13 +430,18 @@ class RecommendationMake(Payload):
 
 
 class AuditRecord(Payload):
-    """Who did what to get in (or was kept out), journaled like everything else."""
+    """Who did what to get in (or was kept out), journaled like everything else.
 
-    action: Literal["login", "logout", "login_failed", "locked", "denied"]
+    ``throttled``: a source sent too many failed logins too fast; ``account``: an
+    administrator changed ``target``'s account (``outcome`` says how).
+    """
+
+    action: Literal["login", "logout", "login_failed", "locked", "denied", "throttled", "account"]
     user: str = Field(min_length=1, pattern=NO_NUL, max_length=200)
     outcome: str = Field(min_length=1, pattern=NO_NUL, max_length=200)
     source: str | None = Field(default=None, pattern=NO_NUL, max_length=200)
     detail: str | None = Field(default=None, pattern=NO_NUL, max_length=2000)
+    target: str | None = Field(default=None, pattern=NO_NUL, max_length=200)
 
 
 #: The one map from command name to payload model (Cosmic Python style).

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 Role = Literal[
     "public", "officer", "calltaker", "dispatcher", "supervisor", "admin", "analyst", "system"
@@ -58,6 +58,23 @@ MEMBER_STATUSES: tuple[MemberStatus, ...] = (
 AgencyKind = Literal["police", "ems", "fire"]
 
 
+def _a_number(value: object) -> object:
+    # bool is an int to Python; a numeric string is not a JSON number.
+    if isinstance(value, bool | str | bytes):
+        raise ValueError("must be a number")
+    return value
+
+
+#: Numbers as the schema says: JSON numbers only. Pydantic's lax mode would take
+#: ``false`` for 0.0 or ``"2"`` for 2, so a malformed position could pass as (0, 0).
+#: ``1.0`` stays a valid integer, as in JSON Schema.
+Number = Annotated[float, BeforeValidator(_a_number)]
+Whole = Annotated[int, BeforeValidator(_a_number)]
+# Optional ones keep the check outside the union, so Field bounds stay in the schema.
+OptNumber = Annotated[float | None, BeforeValidator(_a_number)]
+OptWhole = Annotated[int | None, BeforeValidator(_a_number)]
+
+
 class Location(BaseModel):
     """A WGS84 point with an optional address text.
 
@@ -87,8 +104,8 @@ class Location(BaseModel):
         },
     )
 
-    lat: float | None = Field(default=None, ge=-90, le=90, allow_inf_nan=False)
-    lon: float | None = Field(default=None, ge=-180, le=180, allow_inf_nan=False)
+    lat: OptNumber = Field(default=None, ge=-90, le=90, allow_inf_nan=False)
+    lon: OptNumber = Field(default=None, ge=-180, le=180, allow_inf_nan=False)
     address: str | None = Field(default=None, min_length=1, max_length=300, pattern=r"^[^\x00]*$")
 
     @model_validator(mode="after")

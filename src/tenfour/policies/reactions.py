@@ -222,9 +222,11 @@ def on_unit_moved(
     if not left:
         return []
     commands = uncovered(state, left, why)
-    for emergency in state.emergencies.values():
-        if emergency.open and emergency.incident == left:
-            commands += plan(state, emergency.id, config, oracle, topup=True)
+    # One top-up per incident: two emergencies on one scene share its responders, and
+    # two plans worked out on the same state would pick the same units twice.
+    emergency = next((e for e in state.emergencies.values() if e.open and e.incident == left), None)
+    if emergency is not None:
+        commands += plan(state, emergency.id, config, oracle, topup=True)
     return commands
 
 
