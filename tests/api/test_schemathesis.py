@@ -2,6 +2,9 @@
 
 Every operation gets a few hundred generated requests as an authenticated dispatcher;
 none may answer 5xx, and every answer must match the schema the server publishes.
+Then every read (GET) again as each role, with fewer examples: a role's answers too
+(a 403, or what its need to know leaves in) match the schema, and none carries what
+the role may not read (a tipster's contact and tracking code, a name typed at login).
 """
 
 from __future__ import annotations
@@ -21,10 +24,18 @@ from tenfour.accounts import Passwords, open_accounts
 from tenfour.api.app import create_app
 from tenfour.api.settings import Settings
 
+from .conftest import ROLES
 from .live_server import serving
 
 EXAMPLES = 300
+#: Per role and read: the run over the whole API above covers the inputs already.
+ROLE_EXAMPLES = 25
 PASSWORD = "schemathesis-dispatcher-1"
+CONTACT = "schemathesis-tipster-contact"
+PROBE = "schemathesis-probe-name"
+#: Need to know (README, "The server"): who reads tips whole, and who reads audit events.
+TIPS_WHOLE = {"calltaker", "dispatcher", "supervisor", "admin"}
+AUDIT = {"supervisor", "admin", "analyst"}
 
 
 @pytest.fixture(scope="module")
@@ -94,5 +105,54 @@ def test_no_5xx_and_every_answer_matches_the_schema(
     @given(case=operation.as_strategy(mode))
     def check(case: Any) -> None:
         case.call_and_validate(base_url=server_url, headers=headers)
+
+    check()
+
+
+@pytest.fixture(scope="module")
+def role_tokens(server_url: str, database: Path) -> dict[str, str]:
+    """A logged-in account of each role, after a tip with a contact and a failed login."""
+    tip = httpx.post(f"{server_url}/api/tips", json={"text": "fuzzed", "contact": CONTACT})
+    tip.raise_for_status()
+    httpx.post(f"{server_url}/api/login", json={"username": PROBE, "password": "wrong-password"})
+    tokens = {"code": tip.json()["tracking_code"]}
+    with open_accounts(str(database), passwords=Passwords.fast()) as accounts:
+        for role in ROLES:
+            member = "fangmeyer" if role == "officer" else None
+            accounts.create(f"fuzz-{role}", role, PASSWORD, member=member, now=datetime.now(UTC))
+    for role in ROLES:
+        answer = httpx.post(
+            f"{server_url}/api/login", json={"username": f"fuzz-{role}", "password": PASSWORD}
+        )
+        answer.raise_for_status()
+        tokens[role] = answer.json()["token"]
+    return tokens
+
+
+READS = sorted(label for label in OPERATIONS if label.startswith("GET "))
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("label", READS)
+def test_each_role_reads_without_5xx_schema_violations_or_leaks(
+    label: str, role: str, server_url: str, role_tokens: dict[str, str]
+) -> None:
+    operation = OPERATIONS[label]
+    headers = {"Authorization": f"Bearer {role_tokens[role]}"}
+    kept = [] if role in TIPS_WHOLE else [CONTACT, role_tokens["code"]]
+    kept += [] if role in AUDIT else [PROBE]
+
+    @settings(
+        max_examples=ROLE_EXAMPLES,
+        deadline=None,
+        suppress_health_check=list(HealthCheck),
+        derandomize=True,
+        database=None,
+    )
+    @given(case=operation.as_strategy(GenerationMode.POSITIVE))
+    def check(case: Any) -> None:
+        response = case.call_and_validate(base_url=server_url, headers=headers)
+        for secret in kept:
+            assert secret not in response.text, f"{role} read {secret!r} at {label}"
 
     check()

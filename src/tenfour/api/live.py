@@ -5,42 +5,77 @@ those after SEQ; a position it no longer holds (or a client that falls too far
 behind while connected) gets ``{"type": "resync"}`` and a fresh snapshot. Heartbeats
 keep idle connections (and the proxies between) alive and tell the position.
 
-Messages: ``snapshot`` {position, state}, ``event`` {event}, ``heartbeat`` {position},
-``resync`` {reason}.
+Messages: ``snapshot`` {position, state}, ``event`` {event}, ``heartbeat`` {position,
+at}, ``position`` {position}, ``resync`` {reason}.
+
+Need to know: each feed reads through its role's ``Sight`` (``tenfour.domain.
+visibility``): the snapshot and the events leave out what the role may not read. When
+the last events of a batch are all left out, a ``position`` message says how far the
+journal went, so snapshot + events + positions still fold into the role's fresh
+snapshot exactly.
+
+The feed is held to its session: the session is checked again at least every
+``heartbeat_s`` (without counting as use: only requests keep a session alive), and a
+feed whose session ended is closed with 4401. The upgrade is refused (the socket
+accepted, then closed with a code a browser can read) for a foreign ``Origin`` (4403),
+no session (4401), a bad ``after`` (4400), and too many feeds for the session or the
+server (4429).
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import json
 import logging
-from collections.abc import Sequence
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from contextlib import suppress
 from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, WebSocket, WebSocketDisconnect
 from starlette.websockets import WebSocketState
 
-from tenfour.api.auth import COOKIE
+from tenfour.accounts import Account
+from tenfour.api.auth import COOKIE, session_account
 from tenfour.api.context import Runtime, ws_runtime
 from tenfour.domain.snapshot import state_to_json
+from tenfour.domain.visibility import Sight, sight_of
 from tenfour.journal import StoredEvent
 from tenfour.service import Service
 
 log = logging.getLogger(__name__)
 router = APIRouter()
 
+#: Close codes (4000-4999 are the application's): the reason says more.
+BAD_REQUEST, SESSION_ENDED, FOREIGN_ORIGIN, TOO_MANY = 4400, 4401, 4403, 4429
+TRY_AGAIN = 1013  # RFC 6455's "try again later"
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 
-def _event_text(event: StoredEvent) -> str:
-    return json.dumps({"type": "event", "event": event.to_json()}, ensure_ascii=False)
+
+def _texts(sight: Sight, rows: Sequence[Mapping[str, Any]]) -> list[str]:
+    """What one role is sent of these events (flat JSON, in order): the ones it may
+    read, and a ``position`` when the last of them are ones it may not."""
+    texts: list[str] = []
+    shown = 0
+    for row in rows:
+        seen = sight.event(row)
+        if seen is not None:
+            texts.append(json.dumps({"type": "event", "event": seen}, ensure_ascii=False))
+            shown = int(row["seq"])
+    if rows and shown < int(rows[-1]["seq"]):
+        texts.append(json.dumps({"type": "position", "position": int(rows[-1]["seq"])}))
+    return texts
 
 
 class Client:
     """One connected feed: a queue of ready-to-send JSON texts."""
 
-    def __init__(self, limit: int) -> None:
+    def __init__(self, limit: int, sight: Sight) -> None:
         self.queue: asyncio.Queue[str | None] = asyncio.Queue()
         self.limit = limit
+        self.sight = sight
         self.overflowed = False
 
     def push(self, texts: Sequence[str]) -> None:
@@ -64,39 +99,52 @@ class LiveHub:
         self.client_queue = client_queue
         self.clients: set[Client] = set()
         self.loop: asyncio.AbstractEventLoop | None = None
+        #: Open feeds per session (by a hash of its token), and in all; loop only.
+        self.per_session: Counter[str] = Counter()
+        self.open = 0
         service.subscribe(self._on_events)
 
     def _on_events(self, events: Sequence[StoredEvent]) -> None:
-        # Called after commit, under the service lock, on the committing thread.
-        if self.loop is not None and self.clients:
-            # Serialised once, whatever the number of clients.
-            batch = [_event_text(e) for e in events]
-            self.loop.call_soon_threadsafe(self._fan_out, batch)
+        # Called after commit, under the service lock, on the committing thread. The
+        # clients attached now are exactly those whose first messages stop before
+        # these events (``attach`` takes the same lock).
+        if self.loop is None or not self.clients or not events:
+            return
+        targets = list(self.clients)
+        rows = [e.to_json() for e in events]
+        # Serialised once per role's sight, whatever the number of clients.
+        batches = {sight: _texts(sight, rows) for sight in {c.sight for c in targets}}
+        self.loop.call_soon_threadsafe(self._fan_out, targets, batches)
 
-    def _fan_out(self, batch: list[str]) -> None:
-        for client in list(self.clients):
-            client.push(batch)
+    def _fan_out(self, targets: list[Client], batches: dict[Sight, list[str]]) -> None:
+        for client in targets:
+            if client in self.clients:
+                client.push(batches[client.sight])
 
-    def snapshot_text(self) -> tuple[int, str]:
+    def snapshot_text(self, sight: Sight) -> tuple[int, str]:
         state = self.service.state
-        body = {"type": "snapshot", "position": state.seq, "state": state_to_json(state)}
+        body = {
+            "type": "snapshot",
+            "position": state.seq,
+            "state": sight.state(state_to_json(state)),
+        }
         return state.seq, json.dumps(body, ensure_ascii=False)
 
-    def attach(self, after: int | None) -> tuple[Client, list[str]]:
+    def attach(self, after: int | None, sight: Sight) -> tuple[Client, list[str]]:
         """Register a client and return what it must be sent first, atomically with
         respect to new events: nothing is missed and nothing is sent twice."""
-        client = Client(self.client_queue)
+        client = Client(self.client_queue, sight)
         with self.service.locked():
             head = self.service.state.seq
             first: list[str] = []
             if after is None:
-                first.append(self.snapshot_text()[1])
+                first.append(self.snapshot_text(sight)[1])
             elif after == head:
                 pass
             elif after < head and head - after <= self.buffer:
                 # Replay from the journal itself, so a resume works across restarts.
                 replay = self.service.store.read(after=after, limit=head - after)
-                first.extend(_event_text(e) for e in replay)
+                first.extend(_texts(sight, [e.to_json() for e in replay]))
             else:
                 reason = (
                     f"position {after} is ahead of the journal ({head})"
@@ -104,31 +152,92 @@ class LiveHub:
                     else f"position {after} is more than the feed replays behind the head"
                 )
                 first.append(json.dumps({"type": "resync", "reason": reason}))
-                first.append(self.snapshot_text()[1])
+                first.append(self.snapshot_text(sight)[1])
             self.clients.add(client)
         return client, first
 
     def detach(self, client: Client) -> None:
         self.clients.discard(client)
 
+    def admit(self, session: str, *, per_session: int, total: int) -> str | None:
+        """Count one more feed of ``session`` in, or say why not (on the loop only)."""
+        if self.per_session[session] >= per_session:
+            return f"this session has {per_session} live feeds open already, the most allowed"
+        if self.open >= total:
+            return f"the server has {total} live feeds open, the most allowed; try again later"
+        self.per_session[session] += 1
+        self.open += 1
+        return None
 
-def _authenticated(websocket: WebSocket, rt: Runtime) -> bool:
+    def release(self, session: str) -> None:
+        self.open -= 1
+        self.per_session[session] -= 1
+        if self.per_session[session] <= 0:
+            del self.per_session[session]
+
+
+def _token(websocket: WebSocket) -> str | None:
     header = websocket.headers.get("authorization", "")
-    token = (
-        header[7:].strip()
-        if header.lower().startswith("bearer ")
-        else websocket.cookies.get(COOKIE)
-    )
-    if not token:
+    if header.lower().startswith("bearer "):
+        return header[7:].strip() or None
+    return websocket.cookies.get(COOKIE) or None
+
+
+def _netloc(scheme: str, netloc: str) -> str | None:
+    """``host[:port]`` as compared: lower case, the scheme's default port left out."""
+    try:
+        parts = urlsplit(f"//{netloc}")
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        return None
+    if not host:
+        return None
+    return host if port in (None, _DEFAULT_PORTS.get(scheme)) else f"{host}:{port}"
+
+
+def origin_allowed(origin: str | None, host: str, allowed: Sequence[str]) -> bool:
+    """A browser's ``Origin`` may open the feed if it is the server's own (the ``Host``
+    it asked) or listed in ``allowed``; programs send no ``Origin`` and are let in (they
+    still need a session)."""
+    if origin is None:
+        return True
+    origin = origin.strip().rstrip("/").lower()
+    if origin in {a.strip().rstrip("/").lower() for a in allowed}:
+        return True
+    try:
+        parts = urlsplit(origin)
+    except ValueError:
         return False
-    return rt.accounts.session(token, now=rt.now(), idle=rt.settings.session_idle) is not None
+    if parts.scheme not in _DEFAULT_PORTS or parts.path or parts.query:
+        return False
+    own = _netloc(parts.scheme, host)
+    return own is not None and _netloc(parts.scheme, parts.netloc) == own
+
+
+async def _refuse(websocket: WebSocket, code: int, reason: str) -> None:
+    # Accepted first: a close before the handshake completes reaches a browser as a
+    # bare HTTP 403 (close code 1006), and the page could not tell why.
+    await websocket.accept()
+    await websocket.close(code=code, reason=reason)
 
 
 @router.websocket("/api/live")
 async def live(websocket: WebSocket, rt: Runtime = Depends(ws_runtime)) -> None:  # noqa: B008
     hub: LiveHub = rt.hub  # type: ignore[assignment]
-    if not _authenticated(websocket, rt):
-        await websocket.close(code=4401, reason="log in first")
+    settings = rt.settings
+    origin = websocket.headers.get("origin")
+    if not origin_allowed(origin, websocket.headers.get("host", ""), settings.allowed_origins):
+        await _refuse(websocket, FOREIGN_ORIGIN, f"origin {origin!r} is not allowed")
+        return
+    token = _token(websocket)
+    try:
+        account = await asyncio.to_thread(session_account, rt, token)
+    except Exception:  # the accounts' database failed: say so, the page tries again
+        log.warning("could not check a live feed's session", exc_info=True)
+        await _refuse(websocket, TRY_AGAIN, "sessions cannot be checked now; try again")
+        return
+    if token is None or account is None:
+        await _refuse(websocket, SESSION_ENDED, "log in first")
         return
     raw_after = websocket.query_params.get("after")
     after: int | None = None
@@ -138,32 +247,56 @@ async def live(websocket: WebSocket, rt: Runtime = Depends(ws_runtime)) -> None:
             if after < 0:
                 raise ValueError
         except ValueError:
-            await websocket.close(code=4400, reason="after must be a non-negative integer")
+            await _refuse(websocket, BAD_REQUEST, "after must be a non-negative integer")
             return
-    await websocket.accept()
-    hub.loop = asyncio.get_running_loop()
-    client, first = await asyncio.to_thread(hub.attach, after)
+    session = hashlib.sha256(token.encode()).hexdigest()
+    refusal = hub.admit(session, per_session=settings.feed_per_session, total=settings.feed_total)
+    if refusal is not None:
+        await _refuse(websocket, TOO_MANY, refusal)
+        return
+    try:
+        await websocket.accept()
+        await _stream(websocket, rt, hub, after, token, account)
+    finally:
+        hub.release(session)
+
+
+async def _stream(
+    websocket: WebSocket,
+    rt: Runtime,
+    hub: LiveHub,
+    after: int | None,
+    token: str,
+    account: Account,
+) -> None:
+    loop = asyncio.get_running_loop()
+    hub.loop = loop
+    sight = sight_of(account.role)
+    every = rt.settings.heartbeat_s
+    client, first = await asyncio.to_thread(hub.attach, after, sight)
     reader = asyncio.create_task(_drain(websocket))
+    checked = loop.time()
     try:
         for text in first:
             await websocket.send_text(text)
         while not reader.done():
-            try:
-                message = await asyncio.wait_for(_next(client), timeout=rt.settings.heartbeat_s)
-            except TimeoutError:
-                beat = {
-                    "type": "heartbeat",
-                    "position": rt.service.state.seq,
-                    "at": rt.now().isoformat(),
-                }
-                await websocket.send_text(json.dumps(beat))
+            message, idle = await _next(client, max(0.0, checked + every - loop.time()))
+            if loop.time() - checked >= every:
+                ended = await _session_ended(rt, token, account)
+                if ended is not None:
+                    await websocket.close(code=SESSION_ENDED, reason=ended)
+                    return
+                checked = loop.time()
+            if idle:
+                beat = {"type": "heartbeat", "position": rt.service.state.seq}
+                await websocket.send_text(json.dumps({**beat, "at": rt.now().isoformat()}))
                 continue
             if message is None:  # fell too far behind
                 hub.detach(client)
                 await websocket.send_text(
                     json.dumps({"type": "resync", "reason": "too far behind"})
                 )
-                client, first = await asyncio.to_thread(hub.attach, None)
+                client, first = await asyncio.to_thread(hub.attach, None, sight)
                 for again in first:
                     await websocket.send_text(again)
                 continue
@@ -178,8 +311,30 @@ async def live(websocket: WebSocket, rt: Runtime = Depends(ws_runtime)) -> None:
                 await websocket.close()
 
 
-async def _next(client: Client) -> str | None:
-    return await client.queue.get()
+async def _session_ended(rt: Runtime, token: str, account: Account) -> str | None:
+    """Why the feed's session no longer holds (logged out, expired, revoked, role
+    changed), or None. Looking does not count as use of the session."""
+    try:
+        now = await asyncio.to_thread(session_account, rt, token, touch=False)
+    except Exception:  # the accounts' database failed: keep the feed, look again later
+        log.warning("could not check a live feed's session; will try again", exc_info=True)
+        return None
+    if now is None:
+        return "session ended"
+    if now.role != account.role:
+        return "session ended: the account's role changed"
+    return None
+
+
+async def _next(client: Client, wait: float) -> tuple[str | None, bool]:
+    """The next message (None: the client fell too far behind), or (None, True) when
+    none came within ``wait`` seconds."""
+    with suppress(asyncio.QueueEmpty):
+        return client.queue.get_nowait(), False
+    try:
+        return await asyncio.wait_for(client.queue.get(), timeout=wait), False
+    except TimeoutError:
+        return None, True
 
 
 async def _drain(websocket: WebSocket) -> Any:

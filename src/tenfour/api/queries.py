@@ -1,5 +1,9 @@
 """Read-only queries: the board, incidents with timelines, units, members, tips,
-alerts, recommendations, the journal from a position, and live-feed snapshots."""
+alerts, recommendations, the journal from a position, and live-feed snapshots.
+
+Need to know: what carries tips or audit events (the snapshot, tips, the journal,
+timelines) is read through the asking role's ``Sight`` (``tenfour.domain.visibility``).
+"""
 
 from __future__ import annotations
 
@@ -8,21 +12,28 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query
 
+from tenfour.accounts import Account
 from tenfour.api.auth import require
 from tenfour.api.context import Runtime, runtime
 from tenfour.api.errors import ERROR_RESPONSES
 from tenfour.api.schemas import Board, IncidentDetail, JournalPage, Snapshot
 from tenfour.domain.snapshot import state_to_json
 from tenfour.domain.state import Alert, Bolo, Incident, Member, Tip, Unit
+from tenfour.domain.visibility import sight_of
 from tenfour.views import board
 from tenfour.views.board import in_order
 
 router = APIRouter(prefix="/api", tags=["queries"], responses=ERROR_RESPONSES)
 STAFF = ("officer", "calltaker", "dispatcher", "supervisor", "admin", "analyst")
 DESK = ("calltaker", "dispatcher", "supervisor", "admin", "analyst")
+JOURNAL = ("supervisor", "admin", "analyst", "dispatcher")
 Staff = Depends(require(*STAFF))
 Desk = Depends(require(*DESK))
 Rt = Annotated[Runtime, Depends(runtime)]
+#: The asking account, for what depends on its role (need to know).
+StaffAccount = Annotated[Account, Staff]
+DeskAccount = Annotated[Account, Desk]
+JournalAccount = Annotated[Account, Depends(require(*JOURNAL))]
 
 
 @router.get("/board", dependencies=[Staff], response_model=Board)
@@ -32,11 +43,13 @@ def get_board(rt: Rt) -> dict[str, Any]:
         return board(rt.service.state, rt.now())
 
 
-@router.get("/snapshot", dependencies=[Staff], response_model=Snapshot)
-def get_snapshot(rt: Rt) -> dict[str, Any]:
-    """The whole state with its journal position: fold events after ``position`` into it."""
+@router.get("/snapshot", response_model=Snapshot)
+def get_snapshot(rt: Rt, account: StaffAccount) -> dict[str, Any]:
+    """The whole state as this role may read it, with its journal position: fold the
+    live feed's events after ``position`` into it."""
     with rt.service.locked():
-        return {"position": rt.service.state.seq, "state": state_to_json(rt.service.state)}
+        state = sight_of(account.role).state(state_to_json(rt.service.state))
+        return {"position": rt.service.state.seq, "state": state}
 
 
 @router.get("/incidents", dependencies=[Staff], response_model=list[Incident])
@@ -57,15 +70,20 @@ IdPath = Annotated[
 ]
 
 
-@router.get("/incidents/{incident}", dependencies=[Staff], response_model=IncidentDetail)
-def get_incident(incident: IdPath, rt: Rt) -> dict[str, Any]:
+@router.get("/incidents/{incident}", response_model=IncidentDetail)
+def get_incident(incident: IdPath, rt: Rt, account: StaffAccount) -> dict[str, Any]:
     """One incident with its timeline, subjects, calls, units and recommendations."""
+    sight = sight_of(account.role)
     with rt.service.locked():
         state = rt.service.state
         found = state.incidents.get(incident)
         if found is None:
             raise HTTPException(404, f"unknown incident {incident!r}")
-        timeline = rt.service.timelines.of(incident)
+        timeline = [
+            {**entry, "data": sight.data(entry["type"], entry["data"])}
+            for entry in rt.service.timelines.of(incident)
+            if sight.sees(entry["type"])
+        ]
         return {
             **dataclasses.asdict(found),
             "timeline": timeline,
@@ -104,10 +122,12 @@ def list_members(rt: Rt) -> list[dict[str, Any]]:
     return _table(rt, "members")
 
 
-@router.get("/tips", dependencies=[Desk], response_model=list[Tip])
-def list_tips(rt: Rt) -> list[dict[str, Any]]:
-    """The tip triage queue (desk roles only: tipsters' contacts are in it)."""
-    return _table(rt, "tips")
+@router.get("/tips", response_model=list[Tip])
+def list_tips(rt: Rt, account: DeskAccount) -> list[dict[str, Any]]:
+    """The tip triage queue (desk roles only; an analyst's leaves out the tipsters'
+    contacts and tracking codes)."""
+    sight = sight_of(account.role)
+    return [sight.tip(row) for row in _table(rt, "tips")]
 
 
 @router.get("/alerts", dependencies=[Staff], response_model=list[Alert])
@@ -134,20 +154,21 @@ def list_recommendations(rt: Rt, incident: Annotated[IdPath, Query()]) -> list[d
     ]
 
 
-@router.get(
-    "/journal",
-    response_model=JournalPage,
-    dependencies=[Depends(require("supervisor", "admin", "analyst", "dispatcher"))],
-)
+@router.get("/journal", response_model=JournalPage)
 def read_journal(
     rt: Rt,
+    account: JournalAccount,
     after: Annotated[int, Query(ge=0, le=2**62)] = 0,
     limit: Annotated[int, Query(ge=1, le=5000)] = 500,
 ) -> dict[str, Any]:
-    """Journaled events after ``after``, in order; ``next_after`` continues the read."""
-    events = [e.to_json() for e in rt.service.store.read(after=after, limit=limit)]
+    """Journaled events after ``after``, in order, as this role may read them (a
+    dispatcher's leave out audit events); ``next_after`` continues the read, even past
+    a page of events all left out."""
+    sight = sight_of(account.role)
+    read = list(rt.service.store.read(after=after, limit=limit))
+    shown = (sight.event(e.to_json()) for e in read)
     return {
-        "events": events,
+        "events": [e for e in shown if e is not None],
         "head": rt.service.store.head(),
-        "next_after": events[-1]["seq"] if events else after,
+        "next_after": read[-1].seq if read else after,
     }

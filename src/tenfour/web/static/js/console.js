@@ -308,7 +308,8 @@ function incidentRow(incident) {
 const tipCards = new Map();
 function renderTips() {
   const box = $("#tips");
-  const waiting = Object.values(feed.state.tips)
+  // Only roles that triage tips are sent them (need to know); none is no tips.
+  const waiting = Object.values(feed.state.tips || {})
     .filter((t) => t.status === "received")
     .sort((a, b) => a.received_at.localeCompare(b.received_at));
   const ids = new Set(waiting.map((t) => t.id));
@@ -363,7 +364,8 @@ function tipCard(tip) {
     h("div", { class: "meta" },
       h("span", { class: "id" }, tip.id),
       h("span", { class: "age", dataset: { since: tip.received_at } }),
-      h("span", {}, tip.contact ? `contact: ${tip.contact}` : "anonymous")),
+      h("span", {}, tip.contact ? `contact: ${tip.contact}`
+        : tip.tracking_code === null ? "contact not shown to this role" : "anonymous")),
     h("p", { class: "text" }, tip.text),
     h("p", { class: "muted" }, `Where: ${place(tip.location)}`),
     h("div", { class: "actions" },
@@ -667,7 +669,7 @@ function renderDetailLive() {
   const state = feed.state;
   const incident = state.incidents[id];
   if (!incident) return;
-  const tip = incident.tip && state.tips[incident.tip];
+  const tip = incident.tip && state.tips?.[incident.tip];
   replaceChildren($("#d-head"),
     h("div", { class: "incident-head" },
       h("span", { class: "prio", dataset: { p: incident.priority } }, `P${incident.priority}`),
@@ -887,7 +889,7 @@ function lineContext() {
       .sort((a, b) => b.created_at.localeCompare(a.created_at)).map((i) => i.id),
     allIncidents: Object.keys(state.incidents),
     alerts: feed.state ? openAlerts().map((a) => a.id) : [],
-    tips: Object.values(state.tips).filter((t) => t.status === "received").map((t) => t.id),
+    tips: Object.values(state.tips || {}).filter((t) => t.status === "received").map((t) => t.id),
     closures: activeClosures().map((c) => c.id),
     statuses: vocabulary.unit_statuses,
     types: vocabulary.incident_types,

@@ -4,6 +4,10 @@
 // (agencies, facilities, members, units, tips, calls, incidents, subjects, alerts,
 // emergencies, bolos), plus tips_by_code, counters, versions and seq. The web tests
 // check that a page's folded state equals a fresh snapshot after every event type.
+//
+// The server sends each role only what it may read (tenfour.domain.visibility): an
+// officer gets no tips (an incident made from one names it, but the tip is not
+// there), an analyst gets tips without contact and tracking code.
 
 /** Envelope keys of a live event; everything else is the event's data. */
 export const ENVELOPE = ["seq", "type", "stream", "version", "at", "by", "idempotency_key"];
@@ -103,10 +107,10 @@ const APPLY = {
   "tip.received": (s, d, e) => {
     count(s, "tip");
     s.tips[d.tip] = {
-      id: d.tip, tracking_code: d.tracking_code, text: d.text, location: point(d.location),
+      id: d.tip, tracking_code: d.tracking_code ?? null, text: d.text, location: point(d.location),
       contact: d.contact ?? null, received_at: e.at, status: "received", incident: null,
     };
-    s.tips_by_code[d.tracking_code] = d.tip;
+    if (d.tracking_code != null) s.tips_by_code[d.tracking_code] = d.tip;
   },
   "tip.dismissed": (s, d) => {
     s.tips[d.tip].status = "dismissed";
@@ -127,10 +131,12 @@ const APPLY = {
     };
     s.incidents[incident.id] = incident;
     if (d.tip) {
+      incident.tip = d.tip;
       const tip = s.tips[d.tip];
-      tip.status = "promoted";
-      tip.incident = incident.id;
-      incident.tip = tip.id;
+      if (tip) {
+        tip.status = "promoted";
+        tip.incident = incident.id;
+      }
     }
     if (d.call) {
       s.calls[d.call].incident = incident.id;

@@ -3,8 +3,11 @@
 // The feed keeps the state and folds each event into it with `evolve`. When the
 // connection drops it reconnects with ?after=<last position> so nothing is missed and
 // nothing is applied twice; a `resync` from the server means the position is too old
-// and a fresh snapshot follows. A connection silent for three heartbeats is presumed
-// dead (a proxy or a sleeping laptop may not close it) and opened again.
+// and a fresh snapshot follows. A `position` moves the position past events this
+// role may not read (the server leaves them out). A connection silent for three
+// heartbeats is presumed dead (a proxy or a sleeping laptop may not close it) and
+// opened again. Close codes: 4401 the session ended (the page goes to the login),
+// 4403 this page's origin is refused (no retry), 4429 too many feeds (retried later).
 
 import { evolve } from "./evolve.js";
 
@@ -96,9 +99,14 @@ export class LiveFeed {
         this.setStatus("logged-out", closed.reason);
         return;
       }
+      if (closed.code === 4403) {
+        this.setStatus("refused", closed.reason);
+        return;
+      }
       const wait = BACKOFF_MS[Math.min(this.failures, BACKOFF_MS.length - 1)];
       this.failures += 1;
-      this.setStatus("reconnecting", `connection lost; trying again in ${wait / 1000} s`);
+      const why = closed.code === 4429 ? closed.reason : "connection lost";
+      this.setStatus("reconnecting", `${why}; trying again in ${wait / 1000} s`);
       setTimeout(() => {
         if (!this.stopped) this.open();
       }, wait);
@@ -128,6 +136,9 @@ export class LiveFeed {
         this.emit("event", event);
         break;
       }
+      case "position":
+        if (this.state && body.position > this.state.seq) this.state.seq = body.position;
+        break;
       case "heartbeat":
         if (body.at) this.offsetMs = Date.parse(body.at) - Date.now();
         break;

@@ -142,7 +142,8 @@ function renderAssignment() {
     ui.detailFor = null;
     return;
   }
-  const tip = incident.tip && state.tips[incident.tip];
+  // An officer is sent no tips (need to know): a tip's text is its incident's.
+  const tip = incident.tip && state.tips?.[incident.tip];
   const dispatched = unit.status === "dispatched";
   replaceChildren(box,
     h("div", { class: "headline" },
@@ -215,10 +216,16 @@ async function loadDetail() {
         : null,
       h("ol", { class: "timeline", reversed: true, "aria-label": "Incident timeline, newest first" },
         [...worth].reverse().map((e) => h("li", {},
-          h("time", { datetime: e.at }, clock(e.at)), h("span", {}, e.text || e.type)))));
+          h("time", { datetime: e.at }, clock(e.at)), h("span", {}, entryText(e))))));
   } catch (failure) {
     replaceChildren($("#incident-details"), h("p", { class: "field-error" }, failure.describe ? failure.describe() : String(failure)));
   }
+}
+
+/** A timeline line; an incident made from a tip or call shows what was reported. */
+function entryText(e) {
+  const said = e.type === "incident.created" && e.data && e.data.text;
+  return said ? `${e.text}: ${said}` : e.text || e.type;
 }
 
 // --- actions --------------------------------------------------------------------------

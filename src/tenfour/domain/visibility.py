@@ -1,0 +1,106 @@
+"""Need to know: what each role may read of the state and of the journal.
+
+What a role may not read never reaches it: the snapshot, the live feed and the
+queries pass through the role's ``Sight`` at the source, so no page has to hide it.
+
+- **Tips** are read whole (text, contact, tracking code) by the roles that triage
+  them: calltaker, dispatcher, supervisor, admin. An analyst reads them without the
+  tipster's ``contact`` and ``tracking_code`` (a report needs how many came in and what
+  became of them, not who told). An officer reads no tip at all: the text of a tip
+  promoted to an incident reaches him as that incident's (``incident.created`` and
+  its timeline), never the contact or the code.
+- **Audit events** (``audit.*``: logins, failures with the name typed, locks,
+  denials) are read by supervisor, admin and analyst only.
+
+A role's view stays foldable: its snapshot plus the events it is sent (and the
+``position`` of the events it is not) is exactly its next snapshot. So a hidden
+family of events is left out of ``versions`` (its stream names carry the tip ids and
+the names typed at the login prompt) and, for tips, out of ``counters``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+TipSight = Literal["whole", "redacted", "none"]
+
+#: What an analyst's tips leave out.
+TIP_SECRETS = ("contact", "tracking_code")
+#: Event families (the part of the type before the dot, and of the stream before the
+#: colon) that not every role reads.
+TIP, AUDIT = "tip", "audit"
+
+
+@dataclass(frozen=True)
+class Sight:
+    """What one role may read: tips whole, redacted or not at all; audit or not."""
+
+    tips: TipSight
+    audit: bool
+
+    def sees(self, event_type: str) -> bool:
+        """Whether events of this type reach the role at all."""
+        family = event_type.split(".", 1)[0]
+        if family == TIP:
+            return self.tips != "none"
+        if family == AUDIT:
+            return self.audit
+        return True
+
+    def _sees_stream(self, stream: str) -> bool:
+        family = stream.split(":", 1)[0]
+        if family == TIP:
+            return self.tips != "none"
+        if family == AUDIT:
+            return self.audit
+        return True
+
+    def data(self, event_type: str, data: Mapping[str, Any]) -> dict[str, Any]:
+        """An event's fields as this role reads them (a flat event or its ``data``)."""
+        if event_type == "tip.received" and self.tips == "redacted":
+            return {k: v for k, v in data.items() if k not in TIP_SECRETS}
+        return dict(data)
+
+    def event(self, row: Mapping[str, Any]) -> dict[str, Any] | None:
+        """A flat event (``StoredEvent.to_json()``) as this role reads it, or None."""
+        kind = str(row["type"])
+        return self.data(kind, row) if self.sees(kind) else None
+
+    def tip(self, row: Mapping[str, Any]) -> dict[str, Any]:
+        """One row of the tips table (``dataclasses.asdict(Tip)``) as this role reads it."""
+        if self.tips == "redacted":
+            return {**row, **dict.fromkeys(TIP_SECRETS)}
+        return dict(row)
+
+    def state(self, state: Mapping[str, Any]) -> dict[str, Any]:
+        """A state as JSON (``state_to_json``) as this role reads it: same keys, with
+        what the role may not read left out."""
+        out = dict(state)
+        if self.tips == "none":
+            out["tips"] = {}
+            out["counters"] = {k: v for k, v in state["counters"].items() if k != TIP}
+        elif self.tips == "redacted":
+            out["tips"] = {k: self.tip(row) for k, row in state["tips"].items()}
+        if self.tips != "whole":
+            out["tips_by_code"] = {}
+        out["versions"] = {k: v for k, v in state["versions"].items() if self._sees_stream(k)}
+        return out
+
+
+WHOLE = Sight(tips="whole", audit=True)
+#: Roles not listed (and any added later) read neither tips nor audit events.
+NOTHING_PRIVATE = Sight(tips="none", audit=False)
+SIGHTS: dict[str, Sight] = {
+    "officer": NOTHING_PRIVATE,
+    "calltaker": Sight(tips="whole", audit=False),
+    "dispatcher": Sight(tips="whole", audit=False),
+    "supervisor": WHOLE,
+    "admin": WHOLE,
+    "analyst": Sight(tips="redacted", audit=True),
+}
+
+
+def sight_of(role: str) -> Sight:
+    return SIGHTS.get(role, NOTHING_PRIVATE)
