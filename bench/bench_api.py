@@ -35,6 +35,8 @@ from bench.bench_journal import _journal, _rate, _raw_sqlite
 from tenfour.accounts import open_accounts
 
 PASSWORD = "benchmark-password-1"
+#: The server's default cap of live feeds per session (``Settings.feed_per_session``).
+FEEDS_PER_SESSION = 8
 UNITS = ["ZPD-3", "ZPD-4", "ZPD-5", "ZPD-6", "ZPD-8", "ZPD-9", "ZPD-11", "M-51", "M-53"]
 
 WRK_SCRIPT = """
@@ -150,15 +152,18 @@ def python_load(base: str, token: str, seconds: int, connections: int) -> dict[s
 
 
 async def fan_out(
-    base: str, desk: str, officer: str, boss: str, clients: int, trials: int
+    base: str, desks: list[str], officer: str, boss: str, clients: int, trials: int
 ) -> list[float]:
     """Delay (ms) from sending emergency.declare to its arrival at each client."""
     url = base.replace("http", "ws") + "/api/live"
+    # A session may hold only FEEDS_PER_SESSION live feeds: one session per group.
     sockets = [
         await websockets.connect(
-            url, additional_headers={"Authorization": f"Bearer {desk}"}, max_size=2**24
+            url,
+            additional_headers={"Authorization": f"Bearer {desks[k // FEEDS_PER_SESSION]}"},
+            max_size=2**24,
         )
-        for _ in range(clients)
+        for k in range(clients)
     ]
     for ws in sockets:
         assert json.loads(await ws.recv())["type"] == "snapshot"
@@ -228,7 +233,12 @@ def main() -> None:
             ).json()["head"]
             delays = asyncio.run(
                 fan_out(
-                    base, desk, login(base, "nick"), login(base, "sarge"), args.clients, args.trials
+                    base,
+                    [login(base, "bench") for _ in range(0, args.clients, FEEDS_PER_SESSION)],
+                    login(base, "nick"),
+                    login(base, "sarge"),
+                    args.clients,
+                    args.trials,
                 )
             )
         finally:

@@ -13,6 +13,7 @@ BENCHES = [
     "bench.bench_city",
     "bench.bench_replay",
     "bench.bench_faults",
+    "bench.bench_abuse",
 ]
 
 
