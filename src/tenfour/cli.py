@@ -4,18 +4,29 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from tenfour.geo.cli import map_app
 from tenfour.journal import JournalError, open_store
 from tenfour.journal.cli import show, verify_text
 from tenfour.sim.replay.cli import replay_app
 
-app = typer.Typer(help="Ten-Four computer-aided dispatch.", no_args_is_help=True)
+if TYPE_CHECKING:
+    from tenfour.accounts import AccountStore
+
+T = TypeVar("T")
+# rich_markup_mode=None: usage errors are printed plain, on one line however long the
+# path in them and however narrow the terminal (Rich would box and wrap them).
+app = typer.Typer(
+    help="Ten-Four computer-aided dispatch.", no_args_is_help=True, rich_markup_mode=None
+)
 scenario_app = typer.Typer(
     help="Run scenario files (drills, acceptance tests).", no_args_is_help=True
 )
@@ -36,6 +47,23 @@ Database = Annotated[
     ),
 ]
 
+AnchorFile = Annotated[
+    Path | None,
+    typer.Option(
+        "--anchor",
+        help="the anchor file (the chain's head kept outside the database); "
+        "default: DB.anchor beside a SQLite journal, if there is one",
+    ),
+]
+AnchorKey = Annotated[
+    Path | None,
+    typer.Option(
+        "--anchor-key",
+        help="the anchor's key file (default: $TENFOUR_ANCHOR_KEY, "
+        "else ~/.config/tenfour/anchor.key)",
+    ),
+]
+
 
 @scenario_app.command("run")
 def scenario_run(
@@ -53,7 +81,7 @@ def scenario_run(
         scenario = load_scenario(file)
         result = run_scenario(scenario, out)
     except ScenarioError as error:
-        console.print(f"[red]error[/red] {error}", markup=True)
+        console.print(f"[red]error[/red] {escape(str(error))}", markup=True)
         raise typer.Exit(2) from None
     if timeline:
         for line in timeline_lines(result):
@@ -95,6 +123,33 @@ def serve(
             help="policy settings (YAML, the keys of a scenario's config: block)",
         ),
     ] = None,
+    trusted_proxies: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--trusted-proxies",
+            help="proxies whose X-Forwarded-For is believed: addresses or networks, "
+            "comma-separated or repeated (default: none; the peer's address is used)",
+        ),
+    ] = None,
+    secure_cookies: Annotated[
+        bool | None,
+        typer.Option(
+            "--secure-cookies/--no-secure-cookies",
+            help="mark the session cookie Secure (default: when the request came over https)",
+        ),
+    ] = None,
+    session_lifetime: Annotated[
+        float,
+        typer.Option(help="hours a session lasts after login, however busy", min=0.01),
+    ] = 12.0,
+    anchor: Annotated[
+        Path | None,
+        typer.Option(
+            help="keep the journal's head in this file, signed (default: DB.anchor beside a "
+            "SQLite journal; 'none' for no anchor)"
+        ),
+    ] = None,
+    anchor_key: AnchorKey = None,
 ) -> None:
     """Run the dispatch server (HTTP API, live feed) on the embedded or a PostgreSQL journal."""
     import uvicorn
@@ -109,13 +164,47 @@ def serve(
     except ConfigFileError as error:
         typer.echo(f"error: {error}", err=True)
         raise typer.Exit(2) from None
+    from tenfour.api.limits import parse_proxies
+
+    try:
+        proxies = parse_proxies(trusted_proxies or ())
+    except ValueError as error:
+        typer.echo(f"error: --trusted-proxies: {error}", err=True)
+        raise typer.Exit(2) from None
     settings = Settings(database=database, map=map_name, demo=demo, announce=True, config=policy)
+    settings.trusted_proxies = proxies
+    settings.freeze_gc = True
+    settings.secure_cookies = secure_cookies
+    settings.session_lifetime = timedelta(hours=session_lifetime)
+    settings.anchor = str(anchor) if anchor is not None else "auto"
+    settings.anchor_key = str(anchor_key) if anchor_key is not None else None
+    from tenfour.journal.anchor import default_key_path, resolve_anchor
+
+    try:
+        anchored = resolve_anchor(database, settings.anchor)
+    except JournalError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(2) from None
+    if anchored is not None:
+        typer.echo(
+            f"journal head anchored in {anchored} (key {anchor_key or default_key_path()}); "
+            "check it with: tenfour journal verify"
+        )
     settings_from = f", policy settings {config}" if config is not None else ""
     typer.echo(
         f"Ten-Four: journal {database}, map {map_name}{settings_from}, http://{host}:{port}/"
     )
     # No per-request access log: security-relevant access is journaled (audit.*) instead.
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="info", access_log=False)
+    # proxy_headers off: uvicorn would otherwise believe X-Forwarded-For from any local
+    # client; the app believes it only from --trusted-proxies (tenfour.api.limits).
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        log_level="info",
+        access_log=False,
+        proxy_headers=False,
+    )
 
 
 user_app = typer.Typer(help="Staff accounts.", no_args_is_help=True)
@@ -148,7 +237,153 @@ def user_add(
             raise typer.Exit(2) from None
     typer.echo(f"created {account.username} ({account.role})")
     if not password_stdin:
+        typer.echo(f"change it with: tenfour user passwd {account.username}")
         typer.echo(f"generated password (shown once): {password}")
+
+
+# The commands below run on the database directly, as `user add` does: they take
+# effect at once on a running server (every request reads its session), but they are
+# not journaled (only the server's one door journals); over HTTP an admin's are
+# (POST /api/accounts/{name}/..., audit.account events).
+
+
+@user_app.command("list")
+def user_list(database: Database = DEFAULT_DB) -> None:
+    """Every account: role, member, live sessions, last login, and whether it is
+    disabled or locked (for everyone, or for some sources)."""
+    from datetime import UTC, datetime
+
+    with _accounts(database) as accounts:
+        statuses = accounts.statuses(now=datetime.now(UTC))
+    if not statuses:
+        typer.echo("no accounts (add one: tenfour user add NAME --role ROLE)")
+    for status in statuses:
+        account = status.account
+        state = []
+        if status.disabled_at is not None:
+            state.append(f"disabled since {_when(status.disabled_at)}")
+        if status.locked_until is not None:
+            state.append(f"locked for everyone until {_when(status.locked_until)}")
+        state += [f"locked for {src} until {_when(until)}" for src, until in status.locked_sources]
+        last = _when(status.last_login_at) if status.last_login_at else "never"
+        typer.echo(
+            f"{account.username:<16} {account.role:<11} member={account.member or '-'}"
+            f" sessions={status.sessions} last_login={last} {'; '.join(state) or 'ok'}"
+        )
+
+
+@user_app.command("passwd")
+def user_passwd(
+    name: Annotated[str, typer.Argument(help="the username")],
+    database: Database = DEFAULT_DB,
+    password_stdin: Annotated[
+        bool, typer.Option(help="read the new password from standard input")
+    ] = False,
+) -> None:
+    """Set a new password (generated and shown once unless given on stdin); it also
+    unlocks the account and ends all of its sessions."""
+    from datetime import UTC, datetime
+
+    from tenfour.accounts import generate_password
+
+    password = sys.stdin.readline().rstrip("\n") if password_stdin else generate_password()
+    with _accounts(database) as accounts:
+        ended = _account_call(lambda: accounts.set_password(name, password, now=datetime.now(UTC)))
+    typer.echo(f"password changed for {name.lower()}; {ended} sessions ended")
+    if not password_stdin:
+        typer.echo(f"generated password (shown once): {password}")
+
+
+@user_app.command("disable")
+def user_disable(
+    name: Annotated[str, typer.Argument(help="the username")], database: Database = DEFAULT_DB
+) -> None:
+    """Refuse the account's logins and end its sessions at once (a lost or stolen device)."""
+    from datetime import UTC, datetime
+
+    with _accounts(database) as accounts:
+        ended = _account_call(lambda: accounts.disable(name, now=datetime.now(UTC)))
+    typer.echo(f"disabled {name.lower()}; {ended} sessions ended")
+
+
+@user_app.command("enable")
+def user_enable(
+    name: Annotated[str, typer.Argument(help="the username")], database: Database = DEFAULT_DB
+) -> None:
+    """Allow a disabled account to log in again."""
+    with _accounts(database) as accounts:
+        was = _account_call(lambda: accounts.enable(name))
+    typer.echo(f"enabled {name.lower()}" if was else f"{name.lower()} was not disabled")
+
+
+@user_app.command("unlock")
+def user_unlock(
+    name: Annotated[str, typer.Argument(help="the username")], database: Database = DEFAULT_DB
+) -> None:
+    """Clear every lockout of the account (for everyone and for each source)."""
+    from datetime import UTC, datetime
+
+    with _accounts(database) as accounts:
+        was = _account_call(lambda: accounts.unlock(name, now=datetime.now(UTC)))
+    typer.echo(f"unlocked {name.lower()}" if was else f"{name.lower()} was not locked")
+
+
+@user_app.command("revoke-sessions")
+def user_revoke_sessions(
+    name: Annotated[str, typer.Argument(help="the username")], database: Database = DEFAULT_DB
+) -> None:
+    """End every session of the account now (a stolen MDT phone); the password still works."""
+    with _accounts(database) as accounts:
+        _account_call(lambda: _known(accounts, name))
+        ended = accounts.close_sessions_of(name)
+    typer.echo(f"ended {ended} sessions of {name.lower()}")
+
+
+@user_app.command("remove")
+def user_remove(
+    name: Annotated[str, typer.Argument(help="the username")], database: Database = DEFAULT_DB
+) -> None:
+    """Remove the account and its sessions (the journal keeps what it did)."""
+    with _accounts(database) as accounts:
+        _account_call(lambda: _known(accounts, name))
+        accounts.delete(name)
+    typer.echo(f"removed {name.lower()}")
+
+
+def _accounts(database: str):  # type: ignore[no-untyped-def]
+    """The account store of an existing database (never creates one), or exit 2."""
+    from tenfour.accounts import AccountStoreError, open_accounts
+
+    if "://" not in database and not Path(database).exists():
+        typer.echo(f"error: no database at {database}", err=True)
+        raise typer.Exit(2)
+    try:
+        return open_accounts(database)
+    except AccountStoreError as error:
+        typer.echo(f"error: cannot open the accounts: {error}", err=True)
+        raise typer.Exit(2) from None
+
+
+def _account_call(call: Callable[[], T]) -> T:
+    """`call()`, or exit 2 with the account error it raised (unknown name, bad password)."""
+    from tenfour.accounts import AccountError
+
+    try:
+        return call()
+    except AccountError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(2) from None
+
+
+def _known(accounts: AccountStore, name: str) -> None:
+    from tenfour.accounts import UnknownAccountError
+
+    if accounts.get(name) is None:
+        raise UnknownAccountError(name.lower())
+
+
+def _when(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%SZ")
 
 
 @journal_app.command("show")
@@ -164,21 +399,84 @@ def journal_show(
 
 
 @journal_app.command("verify")
-def journal_verify(database: Database = DEFAULT_DB) -> None:
-    """Check the hash chain; exit 1 and name the first bad row if anything was changed."""
+def journal_verify(
+    database: Database = DEFAULT_DB, anchor: AnchorFile = None, anchor_key: AnchorKey = None
+) -> None:
+    """Check the hash chain, and the head against its anchor; exit 1 and name the first
+    bad row if anything was changed, removed or rewritten. Opens the journal read-only."""
+    from tenfour.journal.anchor import (
+        AnchorError,
+        ForgedAnchorError,
+        check_anchor,
+        default_key_path,
+        load_key,
+        read_anchor,
+        resolve_anchor,
+    )
+
     with _store(database) as store:
         report = store.verify()
-    typer.echo(verify_text(report))
-    if not report.ok:
+        typer.echo(verify_text(report))
+        if not report.ok:
+            raise typer.Exit(1)
+        beside = resolve_anchor(database, "auto")
+        path = anchor if anchor is not None else beside
+        if path is None or (anchor is None and not path.exists()):
+            typer.echo(
+                "note: no anchor checked, so a removed or rewritten tail cannot be seen "
+                "(give --anchor FILE; see SECURITY.md)"
+            )
+            return
+        try:
+            key = load_key(anchor_key or default_key_path(), create=False)
+            verdict = check_anchor(store, read_anchor(path, key))
+        except ForgedAnchorError as error:
+            typer.echo(f"journal BROKEN: {error}")
+            raise typer.Exit(1) from None
+        except AnchorError as error:
+            typer.echo(f"error: {error}", err=True)
+            raise typer.Exit(2) from None
+    if not verdict.ok:
+        typer.echo(f"journal BROKEN at seq {verdict.bad_seq}: {verdict.reason}")
         raise typer.Exit(1)
+    typer.echo(f"anchor ok: {verdict.reason} ({path})")
+
+
+@journal_app.command("head")
+def journal_head(
+    database: Database = DEFAULT_DB,
+    seq: Annotated[
+        int | None, typer.Option(help="print this row's hash instead, to compare", min=0)
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="one JSON object")] = False,
+) -> None:
+    """Print the journal's head (last seq and its hash) for an outside notary to keep;
+    later, `--seq N` prints row N's hash to compare with what the notary kept."""
+    import json
+
+    from tenfour.journal.anchor import head_hash
+
+    with _store(database) as store:
+        at = store.head() if seq is None else seq
+        digest = head_hash(store, at)
+        when = next(iter(store.read(after=at - 1, limit=1)), None) if at else None
+    if digest is None:
+        typer.echo(f"error: the journal has no seq {at} (its head is lower)", err=True)
+        raise typer.Exit(1)
+    moment = when.at if when is not None else None
+    if as_json:
+        typer.echo(json.dumps({"seq": at, "hash": digest, "at": moment}))
+    else:
+        typer.echo(f"seq {at} hash {digest}" + (f" at {moment}" if moment else ""))
 
 
 def _store(database: str):  # type: ignore[no-untyped-def]
+    """The journal opened read-only: verify, show and head on evidence change nothing."""
     if "://" not in database and not Path(database).exists():
         typer.echo(f"no journal at {database}", err=True)
         raise typer.Exit(2)
     try:
-        return open_store(database)
+        return open_store(database, read_only=True)
     except JournalError as error:
         typer.echo(f"cannot open the journal: {error}", err=True)
         raise typer.Exit(2) from None

@@ -67,7 +67,7 @@ class PostgresBackend(Backend):
     def reset(self) -> None:
         """Drop the accounts' tables (and the journal's: some tests open both)."""
         with psycopg.connect(self.url, autocommit=True) as conn:
-            conn.execute("DROP TABLE IF EXISTS sessions, accounts, accounts_schema")
+            conn.execute("DROP TABLE IF EXISTS login_failures, sessions, accounts, accounts_schema")
         JournalPostgres(self.url).reset()
 
     def query(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 from argon2 import PasswordHasher
@@ -113,7 +114,7 @@ def test_short_password_is_refused(store: AccountStore) -> None:
         store.create("hopps", "officer", "x" * 11, now=T0)
     assert caught.value.field == "password"
     assert store.get("hopps") is None
-    assert store.create("hopps", "officer", "x" * 12, now=T0).username == "hopps"
+    assert store.create("hopps", "officer", "tram-7-oak-q", now=T0).username == "hopps"
 
 
 def test_bad_member_is_refused(store: AccountStore) -> None:
@@ -318,8 +319,10 @@ def test_unknown_users_cost_a_hash_too(backend: Backend) -> None:
 
     store = backend.open(Counting(PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1)))
     store.create("hopps", "officer", PASSWORD, now=T0)
+    store.create("judy", "officer", PASSWORD, now=T0)
+    store.disable("judy", now=T0)
     cases = [("hopps", PASSWORD), ("hopps", WRONG), ("wilde", PASSWORD), ("bad name!", WRONG)]
-    cases += [("hopps", "short")]
+    cases += [("hopps", "short"), ("judy", PASSWORD)]
     for username, password in cases:
         before = Counting.verifies
         store.authenticate(username, password, now=at(seconds=1))
@@ -528,7 +531,7 @@ def test_closed_store_refuses_calls(backend: Backend) -> None:
 def test_newer_schema_is_refused(backend: Backend) -> None:
     backend.open().close()
     backend.query("UPDATE accounts_schema SET version = version + 1")
-    with pytest.raises(AccountStoreError, match="schema version 2"):
+    with pytest.raises(AccountStoreError, match="schema version 3"):
         backend.open()
 
 
@@ -559,3 +562,298 @@ def test_generated_passwords_are_accepted_and_distinct(store: AccountStore) -> N
     one = next(iter(generated))
     store.create("hopps", "officer", one, now=T0)
     assert store.authenticate("hopps", one, now=T0).ok
+
+
+# -- lockout per source, then per account (issue 10) ------------------------------------
+
+HOME = "198.51.100.7"  # the dispatcher's own console
+ATTACKERS = ("203.0.113.1", "203.0.113.2", "203.0.113.3", "203.0.113.4")
+
+
+def fail_from(store: AccountStore, source: str, times: int, *, now: datetime) -> list[Any]:
+    return [store.authenticate("hopps", WRONG, now=now, source=source) for _ in range(times)]
+
+
+def test_five_failures_lock_only_the_offending_source(store: AccountStore) -> None:
+    hopps = store.create("hopps", "officer", PASSWORD, now=T0)
+    outcomes = fail_from(store, ATTACKERS[0], 5, now=T0)
+    assert [o.failures for o in outcomes] == [1, 2, 3, 4, 5]
+    assert [o.locked_now for o in outcomes] == [False] * 4 + [True]
+    assert (outcomes[-1].locked_scope, outcomes[-1].locked_until) == ("source", at(minutes=10))
+    # That source is out, even with the right password...
+    locked = store.authenticate("hopps", PASSWORD, now=at(minutes=1), source=ATTACKERS[0])
+    assert (locked.ok, locked.reason, locked.locked_scope) == (False, "locked", "source")
+    # ...but the officer on her own phone is not.
+    assert store.authenticate("hopps", PASSWORD, now=at(minutes=1), source=HOME).account == hopps
+    assert store.authenticate("hopps", PASSWORD, now=at(minutes=10), source=ATTACKERS[0]).ok
+
+
+def test_failures_from_three_sources_lock_the_account_for_everyone(store: AccountStore) -> None:
+    store.create("hopps", "officer", PASSWORD, now=T0)
+    fail_from(store, ATTACKERS[0], 5, now=T0)
+    fail_from(store, ATTACKERS[1], 5, now=at(seconds=1))
+    assert store.authenticate("hopps", PASSWORD, now=at(seconds=2), source=HOME).ok  # 2: not yet
+    third = fail_from(store, ATTACKERS[2], 5, now=at(seconds=3))
+    assert [o.locked_now for o in third] == [False] * 4 + [True]
+    assert (third[-1].locked_scope, third[-1].locked_until) == (
+        "account",
+        at(minutes=10, seconds=3),
+    )
+    for source in (HOME, ATTACKERS[3]):
+        refused = store.authenticate("hopps", PASSWORD, now=at(minutes=5), source=source)
+        assert (refused.reason, refused.locked_scope) == ("locked", "account")
+        assert refused.locked_until == at(minutes=10, seconds=3)  # not extended
+    # After the lock everyone starts afresh, the attackers too.
+    assert store.authenticate("hopps", PASSWORD, now=at(minutes=10, seconds=3), source=HOME).ok
+    again = store.authenticate("hopps", WRONG, now=at(minutes=11), source=ATTACKERS[0])
+    assert (again.reason, again.failures, again.locked_now) == ("bad_password", 1, False)
+
+
+def test_failures_spread_over_many_sources_still_lock_the_account(store: AccountStore) -> None:
+    store.create("hopps", "officer", PASSWORD, now=T0)
+    outcomes = [
+        store.authenticate("hopps", WRONG, now=T0, source=f"2001:db8::{n}") for n in range(15)
+    ]
+    assert [o.locked_now for o in outcomes] == [False] * 14 + [True]
+    assert outcomes[-1].locked_scope == "account"
+
+
+def test_the_account_lock_numbers_can_be_chosen(store: AccountStore) -> None:
+    store.create("hopps", "officer", PASSWORD, now=T0)
+    limits: dict[str, Any] = {
+        "max_failures": 2,
+        "lock_sources": 2,
+        "lock_for": timedelta(minutes=1),
+    }
+    for source in ATTACKERS[:2]:
+        for _ in range(2):
+            last = store.authenticate("hopps", WRONG, now=T0, source=source, **limits)
+    assert (last.locked_scope, last.locked_until) == ("account", at(minutes=1))
+    with pytest.raises(ValueError, match="lock_sources"):
+        store.authenticate("hopps", WRONG, now=T0, lock_sources=0)
+
+
+def test_a_sources_old_failures_are_forgotten(store: AccountStore) -> None:
+    store.create("hopps", "officer", PASSWORD, now=T0)
+    fail_from(store, HOME, 4, now=T0)
+    # More than the lock time after the last failure: a fresh count, not a lock.
+    later = store.authenticate("hopps", WRONG, now=at(minutes=10), source=HOME)
+    assert (later.failures, later.locked_now) == (1, False)
+
+
+def test_a_success_clears_only_its_own_sources_failures(store: AccountStore) -> None:
+    store.create("hopps", "officer", PASSWORD, now=T0)
+    fail_from(store, ATTACKERS[0], 4, now=T0)
+    fail_from(store, HOME, 4, now=T0)
+    assert store.authenticate("hopps", PASSWORD, now=T0, source=HOME).ok
+    assert store.authenticate("hopps", WRONG, now=T0, source=HOME).failures == 1
+    fifth = store.authenticate("hopps", WRONG, now=T0, source=ATTACKERS[0])
+    assert (fifth.failures, fifth.locked_scope) == (5, "source")
+
+
+def test_unlock_clears_every_lock(store: AccountStore) -> None:
+    store.create("hopps", "officer", PASSWORD, now=T0)
+    store.create("bogo", "supervisor", PASSWORD, now=T0)
+    fail_from(store, ATTACKERS[0], 5, now=T0)
+    assert store.unlock("HOPPS", now=at(minutes=1)) is True
+    assert store.authenticate("hopps", PASSWORD, now=at(minutes=1), source=ATTACKERS[0]).ok
+    for source in ATTACKERS[:3]:
+        fail_from(store, source, 5, now=at(minutes=2))
+    assert store.authenticate("hopps", PASSWORD, now=at(minutes=2), source=HOME).reason == "locked"
+    assert store.unlock("hopps", now=at(minutes=3)) is True
+    assert store.authenticate("hopps", PASSWORD, now=at(minutes=3), source=HOME).ok
+    assert store.authenticate("hopps", WRONG, now=at(minutes=3), source=ATTACKERS[0]).failures == 1
+    assert store.unlock("bogo", now=at(minutes=3)) is False  # nothing was locked
+    with pytest.raises(UnknownAccountError):
+        store.unlock("wilde", now=at(minutes=3))
+
+
+def test_concurrent_failures_from_many_sources_lock_the_account_once(backend: Backend) -> None:
+    nodes = [backend.open(), backend.open()]
+    nodes[0].create("hopps", "officer", PASSWORD, now=T0)
+
+    def attempt(i: int) -> Any:
+        return nodes[i % 2].authenticate("hopps", WRONG, now=T0, source=f"203.0.113.{i % 5}")
+
+    with ThreadPoolExecutor(8) as pool:
+        outcomes = list(pool.map(attempt, range(30)))
+    assert sum(o.locked_now and o.locked_scope == "account" for o in outcomes) == 1
+    assert sum(o.reason == "bad_password" for o in outcomes) == 15
+
+
+# -- disabling, sessions' absolute lifetime, revocation ---------------------------------
+
+
+def test_disable_refuses_logins_and_ends_sessions_at_once(store: AccountStore) -> None:
+    hopps = store.create("hopps", "officer", PASSWORD, now=T0)
+    tokens = [store.open_session("hopps", now=T0) for _ in range(2)]
+    assert store.disable("Hopps", now=at(minutes=1)) == 2
+    assert [store.session(t, now=at(minutes=1)) for t in tokens] == [None, None]
+    refused = store.authenticate("hopps", PASSWORD, now=at(minutes=1))
+    assert (refused.ok, refused.account, refused.reason) == (False, None, "disabled")
+    with pytest.raises(UnknownAccountError):
+        store.open_session("hopps", now=at(minutes=1))
+    assert store.disable("hopps", now=at(minutes=2)) == 0  # twice is fine
+    status = store.status("hopps", now=at(minutes=2))
+    assert status is not None and status.disabled_at == at(minutes=1)
+    assert store.enable("hopps") is True
+    assert store.enable("hopps") is False
+    assert store.authenticate("hopps", PASSWORD, now=at(minutes=3)).account == hopps
+    with pytest.raises(UnknownAccountError):
+        store.disable("wilde", now=T0)
+    with pytest.raises(UnknownAccountError):
+        store.enable("wilde")
+
+
+def test_a_session_of_a_disabled_account_is_refused_even_if_left_in_the_table(
+    store: AccountStore, backend: Backend
+) -> None:
+    store.create("hopps", "officer", PASSWORD, now=T0)
+    token = store.open_session("hopps", now=T0)
+    backend.query("UPDATE accounts SET disabled_at = ?", ["2026-11-24T14:07:31.000000Z"])
+    assert store.session(token, now=at(seconds=2)) is None
+
+
+def test_a_session_ends_after_its_lifetime_however_busy(store: AccountStore) -> None:
+    hopps = store.create("hopps", "officer", PASSWORD, now=T0)
+    token = store.open_session("hopps", now=T0)
+    for minutes in range(20, 12 * 60 + 1, 20):  # used every 20 minutes for 12 hours
+        assert store.session(token, now=at(minutes=minutes)) == hopps, minutes
+    assert store.session(token, now=at(hours=12, seconds=1)) is None
+    # Deleted, not just refused.
+    assert store.session(token, now=at(hours=1)) is None
+
+
+def test_the_lifetime_can_be_chosen(store: AccountStore) -> None:
+    store.create("hopps", "officer", PASSWORD, now=T0)
+    token = store.open_session("hopps", now=T0)
+    short = timedelta(minutes=5)
+    assert store.session(token, now=at(minutes=5), lifetime=short) is not None
+    assert store.session(token, now=at(minutes=5, seconds=1), lifetime=short) is None
+
+
+def test_purge_removes_sessions_past_their_lifetime(store: AccountStore, backend: Backend) -> None:
+    store.create("hopps", "officer", PASSWORD, now=T0)
+    token = store.open_session("hopps", now=T0)
+    fresh = store.open_session("hopps", now=at(hours=11))
+    backend.query("UPDATE sessions SET last_used_at = ?", ["2026-11-25T02:07:30.000000Z"])
+    assert store.purge_sessions(now=at(hours=12, minutes=1)) == 1
+    assert store.session(token, now=at(hours=12, minutes=1)) is None
+    assert store.session(fresh, now=at(hours=12, minutes=1)) is not None
+
+
+def test_a_new_password_ends_every_session(store: AccountStore) -> None:
+    store.create("hopps", "officer", PASSWORD, now=T0)
+    bogo = store.create("bogo", "supervisor", PASSWORD, now=T0)
+    mine = [store.open_session("hopps", now=T0) for _ in range(3)]
+    theirs = store.open_session("bogo", now=T0)
+    assert store.set_password("hopps", OTHER_PASSWORD, now=at(minutes=1)) == 3
+    assert [store.session(t, now=at(minutes=1)) for t in mine] == [None] * 3
+    assert store.session(theirs, now=at(minutes=1)) == bogo
+
+
+def test_statuses_show_locks_sessions_and_disabling(store: AccountStore) -> None:
+    store.create("hopps", "officer", PASSWORD, now=T0)
+    store.create("bogo", "supervisor", PASSWORD, now=T0)
+    store.create("wilde", "officer", PASSWORD, now=T0)
+    assert store.authenticate("hopps", PASSWORD, now=at(minutes=1), source=HOME).ok
+    store.open_session("hopps", now=at(minutes=1))
+    store.open_session("hopps", now=T0)  # idle too long by minute 11 (idle 10.5 min here)
+    fail_from(store, ATTACKERS[0], 5, now=at(minutes=2))
+    store.disable("wilde", now=at(minutes=3))
+
+    statuses = store.statuses(now=at(minutes=11), idle=timedelta(minutes=10, seconds=30))
+    assert [s.account.username for s in statuses] == ["bogo", "hopps", "wilde"]
+    bogo, hopps, wilde = statuses
+    assert (bogo.sessions, bogo.locked_until, bogo.locked_sources, bogo.disabled_at) == (
+        0,
+        None,
+        (),
+        None,
+    )
+    assert bogo.last_login_at is None and bogo.password_changed_at == T0
+    assert hopps.sessions == 1 and hopps.last_login_at == at(minutes=1)
+    assert hopps.locked_sources == ((ATTACKERS[0], at(minutes=12)),)
+    assert wilde.disabled_at == at(minutes=3)
+    assert store.status("HOPPS", now=at(minutes=11), idle=timedelta(minutes=10, seconds=30)) == (
+        hopps
+    )
+    assert store.status("nobody", now=T0) is None
+    assert store.status("not a name!", now=T0) is None
+    # A lock that has run out is not shown.
+    assert store.status("hopps", now=at(minutes=12)) is not None
+    later = store.status("hopps", now=at(minutes=12))
+    assert later is not None and later.locked_sources == ()
+
+
+# -- the password policy (NIST SP 800-63B) ----------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("password", "reason"),
+    [
+        ("password1234", "most common passwords"),
+        ("QWERTY123456", "most common passwords"),
+        ("iloveyou2024!", "common password with digits or symbols added"),
+        ("!!!dragon!!!123", "common password with digits or symbols added"),
+        ("xxxxxxxxxxxx", "repeats one short pattern"),
+        ("abcabcabcabc", "repeats one short pattern"),
+        ("123456789012", "sequential characters"),
+        ("zyxwvutsrqpo", "sequential characters"),
+        ("hopps-20261124", "must not be the username"),
+    ],
+)
+def test_common_and_trivial_passwords_are_refused(
+    store: AccountStore, password: str, reason: str
+) -> None:
+    with pytest.raises(AccountError, match=reason) as caught:
+        store.create("hopps", "officer", password, now=T0)
+    assert caught.value.field == "password"
+    store.create("hopps", "officer", PASSWORD, now=T0)
+    with pytest.raises(AccountError, match=reason):
+        store.set_password("hopps", password, now=T0)
+    assert store.authenticate("hopps", PASSWORD, now=T0).ok
+
+
+@pytest.mark.parametrize(
+    "password",
+    ["correct horse battery staple", "tram-7-oak-q", "ZOOTOPIA précinct one", "x" * 11 + "y"],
+)
+def test_no_composition_rules(store: AccountStore, password: str) -> None:
+    assert store.create("hopps", "officer", password, now=T0).username == "hopps"
+    assert store.authenticate("hopps", password, now=T0).ok
+
+
+# -- upgrading a database made by the previous version ----------------------------------
+
+V1_SCHEMA = (
+    """CREATE TABLE accounts (
+        username TEXT PRIMARY KEY, role TEXT NOT NULL, member TEXT,
+        password_hash TEXT NOT NULL, failures INTEGER NOT NULL DEFAULT 0,
+        locked_until TEXT, created_at TEXT NOT NULL, password_changed_at TEXT NOT NULL,
+        last_login_at TEXT)""",
+    """CREATE TABLE sessions (
+        token_hash TEXT PRIMARY KEY,
+        username TEXT NOT NULL REFERENCES accounts (username) ON DELETE CASCADE,
+        created_at TEXT NOT NULL, last_used_at TEXT NOT NULL)""",
+    "CREATE TABLE accounts_schema (version INTEGER NOT NULL)",
+    "INSERT INTO accounts_schema (version) VALUES (1)",
+)
+
+
+def test_a_version_1_database_is_upgraded_in_place(backend: Backend, passwords: Passwords) -> None:
+    for statement in V1_SCHEMA:
+        backend.query(statement)
+    stamp = "2026-11-24T14:07:30.000000Z"
+    backend.query(
+        "INSERT INTO accounts (username, role, member, password_hash, failures, locked_until,"
+        " created_at, password_changed_at) VALUES (?, ?, ?, ?, 0, NULL, ?, ?)",
+        ["hopps", "officer", "hopps", passwords.hash(PASSWORD), stamp, stamp],
+    )
+    with backend.open() as store:
+        assert store.authenticate("hopps", PASSWORD, now=T0).ok
+        assert store.disable("hopps", now=T0) == 0
+        fail(store, 5, now=T0)
+    assert backend.query("SELECT MAX(version) FROM accounts_schema") == [(2,)]
+    with backend.open() as again:  # and opening it again changes nothing
+        assert again.authenticate("hopps", PASSWORD, now=T0).reason == "disabled"

@@ -64,3 +64,16 @@ def test_password_rules(password: object, reason: str) -> None:
     with pytest.raises(AccountError, match=reason) as caught:
         check_password(password)
     assert caught.value.field == "password"
+
+
+def test_generated_passwords_pass_the_policy() -> None:
+    for _ in range(500):
+        password = generate_password()
+        assert check_password(password) == password
+
+
+def test_the_common_password_list_comes_from_the_zxcvbn_package() -> None:
+    from tenfour.accounts.policy import common_passwords
+
+    listed = common_passwords()
+    assert len(listed) > 20_000 and {"password", "qwerty", "iloveyou"} <= listed

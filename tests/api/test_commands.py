@@ -165,7 +165,8 @@ def test_the_journal_reads_from_a_position(server: Server) -> None:
     page = server.get(desk, "/api/journal?after=0&limit=5").json()
     assert [e["seq"] for e in page["events"]] == [1, 2, 3, 4, 5]
     rest = server.get(desk, f"/api/journal?after={page['next_after']}&limit=5000").json()
-    assert rest["events"][0]["seq"] == 6 and rest["events"][-1]["seq"] == page["head"]
+    # (the last event, the login's audit, is not a dispatcher's to read: need to know)
+    assert rest["events"][0]["seq"] == 6 and rest["next_after"] == page["head"]
 
 
 def test_an_incident_off_the_map_is_kept_and_its_recommendation_says_why(server: Server) -> None:

@@ -59,7 +59,10 @@ def test_log_in_with_the_keyboard_alone(browser: Any, site: Site, errors: list[s
     page.keyboard.press("Enter")
     summary = page.locator("#login-form [data-errors]")
     summary.wait_for()
-    assert summary.inner_text() == "Wrong username or password."
+    assert (
+        summary.inner_text()
+        == "Wrong username or password, or too many failed logins (then wait 10 min)."
+    )
     assert focused(page)["id"] == "password"  # ready to type it again
     page.keyboard.type(PASSWORD)
     page.keyboard.press("Enter")

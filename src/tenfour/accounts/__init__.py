@@ -9,9 +9,12 @@ from __future__ import annotations
 
 from tenfour.accounts.model import (
     ACCOUNT_ROLES,
+    DEFAULT_LIFETIME,
+    DEFAULT_LOCK_SOURCES,
     PASSWORD_MIN,
     Account,
     AccountError,
+    AccountStatus,
     AccountStoreError,
     LoginOutcome,
     LoginReason,
@@ -23,10 +26,13 @@ from tenfour.accounts.store import AccountStore, open_accounts
 
 __all__ = [
     "ACCOUNT_ROLES",
+    "DEFAULT_LIFETIME",
+    "DEFAULT_LOCK_SOURCES",
     "PASSWORD_MIN",
     "TOUCH_EVERY",
     "Account",
     "AccountError",
+    "AccountStatus",
     "AccountStore",
     "AccountStoreError",
     "LoginOutcome",

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
+from tenfour.accounts.policy import password_problem
 from tenfour.domain.values import ROLES, Role
 
 # Roles a person can log in with: `public` is the anonymous tip page (nobody logs
@@ -32,9 +33,16 @@ PASSWORD_MAX = 1024
 
 DEFAULT_MAX_FAILURES = 5
 DEFAULT_LOCK_FOR = timedelta(minutes=10)
+# An account locks for everyone only once failures from at least this many sources add
+# up (max_failures x lock_sources): one source alone is stopped at max_failures.
+DEFAULT_LOCK_SOURCES = 3
 DEFAULT_IDLE = timedelta(minutes=30)
+DEFAULT_LIFETIME = timedelta(hours=12)
+# Longer than any address or forwarded address; what is stored of a login's source.
+SOURCE_MAX = 200
 
-LoginReason = Literal["ok", "unknown_user", "bad_password", "locked"]
+LoginReason = Literal["ok", "unknown_user", "bad_password", "locked", "disabled"]
+LockScope = Literal["source", "account"]
 
 
 class AccountError(ValueError):
@@ -75,9 +83,11 @@ class Account:
 class LoginOutcome:
     """What one `authenticate` call found.
 
-    `failures` is the consecutive-failure count after this attempt (0 after a
-    success). `locked_now` is true only for the failure that locked the account;
-    `locked_until` is set whenever the account is locked after this attempt.
+    `failures` is the count of recent failures of this (account, source) pair after
+    this attempt (0 after a success). `locked_now` is true only for the failure that
+    locked; `locked_until` is set whenever a lock holds after this attempt, and
+    `locked_scope` says what it holds against: "source" (this account from this
+    source only) or "account" (this account from everywhere).
     """
 
     ok: bool
@@ -86,6 +96,24 @@ class LoginOutcome:
     locked_now: bool = False
     locked_until: datetime | None = None
     failures: int = 0
+    locked_scope: LockScope | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AccountStatus:
+    """What an administrator sees of an account: `tenfour user list`, `GET /api/accounts`.
+
+    `locked_until` is the lock against everyone, `locked_sources` the sources locked
+    out of this account alone (source, until); `sessions` counts live sessions.
+    """
+
+    account: Account
+    disabled_at: datetime | None
+    last_login_at: datetime | None
+    password_changed_at: datetime
+    locked_until: datetime | None
+    locked_sources: tuple[tuple[str, datetime], ...]
+    sessions: int
 
 
 # -- input checks (shared by every backend so they refuse exactly the same things) ----
@@ -126,9 +154,13 @@ def check_member(value: object, *, role: Role, username: str) -> str | None:
     return value
 
 
-def check_password(value: object) -> str:
+def check_password(value: object, *, username: str | None = None) -> str:
     """The password as it is hashed: NFKC-normalised, as NIST SP 800-63B advises,
-    so the same passphrase typed on different keyboards or systems still matches."""
+    so the same passphrase typed on different keyboards or systems still matches.
+
+    The policy is SP 800-63B's: at least `PASSWORD_MIN` characters, not a known
+    common password (nor one with digits or symbols stuck on), not one repeated or
+    sequential run, not the username; no composition rules (see `policy.py`)."""
     if not isinstance(value, str):
         raise AccountError("password", "must be a string")
     try:
@@ -140,7 +172,17 @@ def check_password(value: object) -> str:
         raise AccountError("password", f"at least {PASSWORD_MIN} characters")
     if len(normalised) > PASSWORD_MAX:
         raise AccountError("password", f"at most {PASSWORD_MAX} characters")
+    problem = password_problem(normalised, username)
+    if problem is not None:
+        raise AccountError("password", problem)
     return normalised
+
+
+def check_source(value: object) -> str:
+    """Where a login came from, as stored ("" when unknown), bounded in length."""
+    if not isinstance(value, str):
+        raise ValueError(f"source: must be a string, got {value!r}")
+    return value[:SOURCE_MAX]
 
 
 def check_now(now: object) -> datetime:

@@ -6,10 +6,17 @@ both behave exactly alike. The tables live in the journal's database but are not
 part of the journal: nothing here is an event, and none of it is ever exported.
 
     accounts(username PK, role, member, password_hash, failures, locked_until,
-             created_at, password_changed_at, last_login_at)
+             created_at, password_changed_at, last_login_at, disabled_at)
     sessions(token_hash PK, username -> accounts ON DELETE CASCADE,
              created_at, last_used_at)
+    login_failures(username -> accounts ON DELETE CASCADE, source,
+                   failures, last_failure_at, locked_until, PK (username, source))
     accounts_schema(version)
+
+`accounts.locked_until` is the lock against everyone; `login_failures` counts the
+recent failures of each (account, source) pair and holds the locks of one source.
+`accounts.failures` is the sum of the live pairs' failures (what the lock against
+everyone is decided on).
 
 Times are stored as fixed-width UTC text (`2026-11-24T14:07:30.000000Z`): the same
 column type on both backends, and comparing the strings compares the times.
@@ -19,6 +26,7 @@ from __future__ import annotations
 
 import builtins
 import hashlib
+import logging
 import secrets
 import threading
 import unicodedata
@@ -31,12 +39,16 @@ from typing import Any, Protocol, Self
 
 from tenfour.accounts.model import (
     DEFAULT_IDLE,
+    DEFAULT_LIFETIME,
     DEFAULT_LOCK_FOR,
+    DEFAULT_LOCK_SOURCES,
     DEFAULT_MAX_FAILURES,
     PASSWORD_MAX,
     Account,
     AccountError,
+    AccountStatus,
     AccountStoreError,
+    LockScope,
     LoginOutcome,
     UnknownAccountError,
     check_member,
@@ -44,11 +56,14 @@ from tenfour.accounts.model import (
     check_password,
     check_positive,
     check_role,
+    check_source,
     check_username,
 )
 from tenfour.accounts.passwords import Passwords
 
-SCHEMA_VERSION = 1
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 2
 SCHEMA_TABLE = "accounts_schema"
 # A session's stored last-use time is only moved once it is this old (see store.py).
 TOUCH_EVERY = timedelta(seconds=30)
@@ -79,6 +94,21 @@ SCHEMA: tuple[str, ...] = (
     "CREATE INDEX IF NOT EXISTS sessions_by_username ON sessions (username)",
     f"CREATE TABLE IF NOT EXISTS {SCHEMA_TABLE} (version INTEGER NOT NULL)",
 )
+# What each later version adds, run in order on a database at an older version.
+MIGRATIONS: dict[int, tuple[str, ...]] = {
+    2: (
+        # Disabled accounts, and lockout per (account, source) before the whole account.
+        "ALTER TABLE accounts ADD COLUMN disabled_at TEXT",
+        """CREATE TABLE IF NOT EXISTS login_failures (
+            username TEXT NOT NULL REFERENCES accounts (username) ON DELETE CASCADE,
+            source TEXT NOT NULL,
+            failures INTEGER NOT NULL CHECK (failures >= 0),
+            last_failure_at TEXT NOT NULL,
+            locked_until TEXT,
+            PRIMARY KEY (username, source)
+        )""",
+    ),
+}
 
 _ACCOUNT = "username, role, member, created_at"
 _GET = f"SELECT {_ACCOUNT} FROM accounts WHERE username = ?"
@@ -89,11 +119,33 @@ _INSERT = (
     " ON CONFLICT (username) DO NOTHING"
 )
 _LOGIN_ROW = (
-    f"SELECT {_ACCOUNT}, password_hash, failures, locked_until FROM accounts WHERE username = ?"
+    f"SELECT {_ACCOUNT}, password_hash, failures, locked_until, disabled_at"
+    " FROM accounts WHERE username = ?"
+)
+_PAIR = (
+    "SELECT failures, last_failure_at, locked_until FROM login_failures"
+    " WHERE username = ? AND source = ?"
+)
+_SAVE_PAIR = (
+    "INSERT INTO login_failures (username, source, failures, last_failure_at, locked_until)"
+    " VALUES (?, ?, ?, ?, ?) ON CONFLICT (username, source) DO UPDATE SET"
+    " failures = excluded.failures, last_failure_at = excluded.last_failure_at,"
+    " locked_until = excluded.locked_until"
+)
+# Pairs that no longer count: their lock ran out, or their last failure is too old.
+_FORGET_PAIRS = (
+    "DELETE FROM login_failures WHERE username = ? AND ("
+    "(locked_until IS NULL AND last_failure_at <= ?)"
+    " OR (locked_until IS NOT NULL AND locked_until <= ?))"
 )
 _SESSION = (
-    "SELECT s.last_used_at, a.username, a.role, a.member, a.created_at"
+    "SELECT s.last_used_at, s.created_at, a.disabled_at,"
+    " a.username, a.role, a.member, a.created_at"
     " FROM sessions s JOIN accounts a ON a.username = s.username WHERE s.token_hash = ?"
+)
+_STATUS = (
+    f"SELECT {_ACCOUNT}, disabled_at, last_login_at, password_changed_at, locked_until"
+    " FROM accounts"
 )
 
 
@@ -146,6 +198,40 @@ def _login_form(password: object) -> str | None:
     return normalised if len(normalised) <= PASSWORD_MAX else None
 
 
+def _maybe_ts(text: object) -> datetime | None:
+    return None if text is None else parse_ts(str(text))
+
+
+class _Limits:
+    """The lockout numbers of one `authenticate` call."""
+
+    __slots__ = ("lock_for", "lock_sources", "max_failures")
+
+    def __init__(self, max_failures: int, lock_for: timedelta, lock_sources: int) -> None:
+        self.max_failures = max_failures
+        self.lock_for = lock_for
+        self.lock_sources = lock_sources
+
+
+def _refusal(row: Sequence[Any], pair: Sequence[Any] | None, now: datetime) -> LoginOutcome | None:
+    """The outcome when the login cannot succeed whatever the password: the account is
+    disabled, locked for everyone, or locked for this source. None: check it."""
+    if row[7] is not None:
+        return LoginOutcome(False, None, "disabled")
+    scope: LockScope | None = None
+    until: datetime | None = None
+    failures = 0
+    if row[6] is not None and now < parse_ts(row[6]):
+        scope, until, failures = "account", parse_ts(row[6]), int(row[5])
+    elif pair is not None and pair[2] is not None and now < parse_ts(pair[2]):
+        scope, until, failures = "source", parse_ts(pair[2]), int(pair[0])
+    if scope is None:
+        return None
+    return LoginOutcome(
+        False, None, "locked", locked_until=until, failures=failures, locked_scope=scope
+    )
+
+
 class SqlAccountStore(ABC):
     """An `AccountStore` over a DB-API connection; subclasses supply the connection."""
 
@@ -193,6 +279,9 @@ class SqlAccountStore(ABC):
             if not self._table_exists(cur, SCHEMA_TABLE):
                 for statement in SCHEMA:
                     cur.execute(statement)
+                for version in sorted(MIGRATIONS):
+                    for statement in MIGRATIONS[version]:
+                        cur.execute(statement)
                 cur.execute(
                     self._sql(f"INSERT INTO {SCHEMA_TABLE} (version) VALUES (?)"),
                     (SCHEMA_VERSION,),
@@ -205,6 +294,14 @@ class SqlAccountStore(ABC):
                 raise AccountStoreError(
                     f"{where} has accounts schema version {found}; "
                     f"this Ten-Four knows up to {SCHEMA_VERSION}"
+                )
+            if found < SCHEMA_VERSION:
+                for version in range(found + 1, SCHEMA_VERSION + 1):
+                    for statement in MIGRATIONS.get(version, ()):
+                        cur.execute(statement)
+                cur.execute(
+                    self._sql(f"INSERT INTO {SCHEMA_TABLE} (version) VALUES (?)"),
+                    (SCHEMA_VERSION,),
                 )
 
     # -- accounts -------------------------------------------------------------------
@@ -221,7 +318,7 @@ class SqlAccountStore(ABC):
         name = check_username(username)
         checked_role = check_role(role)
         checked_member = check_member(member, role=checked_role, username=name)
-        plain = check_password(password)
+        plain = check_password(password, username=name)
         now = check_now(now)
         # Fail fast before the (deliberately slow) hash; the insert still decides.
         if self.get(name) is not None:
@@ -250,15 +347,16 @@ class SqlAccountStore(ABC):
             rows = cur.fetchall()
         return [_account(row) for row in rows]
 
-    def set_password(self, username: str, password: str, *, now: datetime) -> None:
+    def set_password(self, username: str, password: str, *, now: datetime) -> int:
         name = check_username(username)
-        plain = check_password(password)
+        plain = check_password(password, username=name)
         now = check_now(now)
         if self.get(name) is None:
             raise UnknownAccountError(name)
         hashed = self._passwords.hash(plain)
         with self._writing() as cur:
-            # A new password is a fresh start: an admin resetting it also unlocks.
+            # A new password is a fresh start: an admin resetting it also unlocks, and
+            # whoever knew the old one is logged out everywhere.
             cur.execute(
                 self._sql(
                     "UPDATE accounts SET password_hash = ?, password_changed_at = ?,"
@@ -268,6 +366,9 @@ class SqlAccountStore(ABC):
             )
             if cur.rowcount != 1:
                 raise UnknownAccountError(name)
+            cur.execute(self._sql("DELETE FROM login_failures WHERE username = ?"), (name,))
+            cur.execute(self._sql("DELETE FROM sessions WHERE username = ?"), (name,))
+            return max(cur.rowcount, 0)
 
     def set_role(self, username: str, role: str, *, member: str | None = None) -> Account:
         name = check_username(username)
@@ -292,8 +393,137 @@ class SqlAccountStore(ABC):
             # Explicit rather than trusting ON DELETE CASCADE: SQLite only honours it
             # on connections that enabled foreign keys.
             cur.execute(self._sql("DELETE FROM sessions WHERE username = ?"), (name,))
+            cur.execute(self._sql("DELETE FROM login_failures WHERE username = ?"), (name,))
             cur.execute(self._sql("DELETE FROM accounts WHERE username = ?"), (name,))
             return cur.rowcount == 1
+
+    def disable(self, username: str, *, now: datetime) -> int:
+        name = check_username(username)
+        at = ts(check_now(now))
+        with self._writing() as cur:
+            # COALESCE: disabling twice keeps the first time.
+            cur.execute(
+                self._sql(
+                    "UPDATE accounts SET disabled_at = COALESCE(disabled_at, ?) WHERE username = ?"
+                ),
+                (at, name),
+            )
+            if cur.rowcount != 1:
+                raise UnknownAccountError(name)
+            cur.execute(self._sql("DELETE FROM sessions WHERE username = ?"), (name,))
+            return max(cur.rowcount, 0)
+
+    def enable(self, username: str) -> bool:
+        name = check_username(username)
+        with self._writing() as cur:
+            cur.execute(self._sql("SELECT disabled_at FROM accounts WHERE username = ?"), (name,))
+            row = cur.fetchone()
+            if row is None:
+                raise UnknownAccountError(name)
+            cur.execute(
+                self._sql("UPDATE accounts SET disabled_at = NULL WHERE username = ?"), (name,)
+            )
+            return row[0] is not None
+
+    def unlock(self, username: str, *, now: datetime) -> bool:
+        name = check_username(username)
+        at = ts(check_now(now))
+        with self._writing() as cur:
+            cur.execute(
+                self._sql(
+                    "SELECT locked_until FROM accounts WHERE username = ?" + self._for_update
+                ),
+                (name,),
+            )
+            row = cur.fetchone()
+            if row is None:
+                raise UnknownAccountError(name)
+            cur.execute(
+                self._sql(
+                    "SELECT COUNT(*) FROM login_failures WHERE username = ? AND locked_until > ?"
+                ),
+                (name, at),
+            )
+            sources_locked = int(cur.fetchone()[0])
+            cur.execute(
+                self._sql(
+                    "UPDATE accounts SET failures = 0, locked_until = NULL WHERE username = ?"
+                ),
+                (name,),
+            )
+            cur.execute(self._sql("DELETE FROM login_failures WHERE username = ?"), (name,))
+            return sources_locked > 0 or (row[0] is not None and str(row[0]) > at)
+
+    def status(
+        self,
+        username: str,
+        *,
+        now: datetime,
+        idle: timedelta = DEFAULT_IDLE,
+        lifetime: timedelta = DEFAULT_LIFETIME,
+    ) -> AccountStatus | None:
+        try:
+            name = check_username(username)
+        except AccountError:
+            return None
+        found = self._statuses(name, now, idle, lifetime)
+        return found[0] if found else None
+
+    def statuses(
+        self,
+        *,
+        now: datetime,
+        idle: timedelta = DEFAULT_IDLE,
+        lifetime: timedelta = DEFAULT_LIFETIME,
+    ) -> builtins.list[AccountStatus]:
+        return self._statuses(None, now, idle, lifetime)
+
+    def _statuses(
+        self, name: str | None, now: datetime, idle: timedelta, lifetime: timedelta
+    ) -> builtins.list[AccountStatus]:
+        now = check_now(now)
+        check_positive("idle", idle)
+        check_positive("lifetime", lifetime)
+        where, params = (" WHERE username = ?", (name,)) if name is not None else ("", ())
+        at = ts(now)
+        with self._reading() as cur:
+            cur.execute(self._sql(_STATUS + where + " ORDER BY username"), params)
+            rows = cur.fetchall()
+            cur.execute(
+                self._sql(
+                    "SELECT username, source, locked_until FROM login_failures"
+                    " WHERE locked_until > ? ORDER BY username, source"
+                ),
+                (at,),
+            )
+            locks = cur.fetchall()
+            cur.execute(
+                self._sql(
+                    "SELECT username, COUNT(*) FROM sessions"
+                    " WHERE last_used_at >= ? AND created_at >= ? GROUP BY username"
+                ),
+                (ts(now - idle), ts(now - lifetime)),
+            )
+            sessions = {str(user): int(count) for user, count in cur.fetchall()}
+        sources: dict[str, builtins.list[tuple[str, datetime]]] = {}
+        for user, source, until in locks:
+            sources.setdefault(str(user), []).append((str(source), parse_ts(until)))
+        statuses = []
+        for row in rows:
+            account = _account(row)
+            locked = row[7] if row[7] is not None and str(row[7]) > at else None
+            statuses.append(
+                AccountStatus(
+                    account=account,
+                    disabled_at=_maybe_ts(row[4]),
+                    last_login_at=_maybe_ts(row[5]),
+                    password_changed_at=parse_ts(row[6]),
+                    locked_until=_maybe_ts(locked),
+                    locked_sources=tuple(sources.get(account.username, ())),
+                    sessions=sessions.get(account.username, 0),
+                )
+            )
+        return statuses
 
     # -- logins ---------------------------------------------------------------------
 
@@ -303,13 +533,17 @@ class SqlAccountStore(ABC):
         password: str,
         *,
         now: datetime,
+        source: str = "",
         max_failures: int = DEFAULT_MAX_FAILURES,
         lock_for: timedelta = DEFAULT_LOCK_FOR,
+        lock_sources: int = DEFAULT_LOCK_SOURCES,
     ) -> LoginOutcome:
         now = check_now(now)
-        if not isinstance(max_failures, int) or isinstance(max_failures, bool) or max_failures < 1:
-            raise ValueError(f"max_failures: must be an integer >= 1, got {max_failures!r}")
+        for field, value in (("max_failures", max_failures), ("lock_sources", lock_sources)):
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"{field}: must be an integer >= 1, got {value!r}")
         check_positive("lock_for", lock_for)
+        where = check_source(source)
         plain = _login_form(password)
         try:
             name = check_username(username)
@@ -317,22 +551,23 @@ class SqlAccountStore(ABC):
             self._passwords.spend_time(plain or "")
             return LoginOutcome(False, None, "unknown_user")
 
+        limits = _Limits(max_failures, lock_for, lock_sources)
         for _ in range(_LOGIN_TRIES):
             with self._reading() as cur:
                 cur.execute(self._sql(_LOGIN_ROW), (name,))
                 row = cur.fetchone()
+                cur.execute(self._sql(_PAIR), (name, where))
+                pair = cur.fetchone()
             if row is None:
                 self._passwords.spend_time(plain or "")
                 return LoginOutcome(False, None, "unknown_user")
-            stored_hash = str(row[4])
-            failures, locked_until = int(row[5]), row[6]
-            if locked_until is not None and now < parse_ts(locked_until):
-                # No real check while locked (it could not succeed anyway), but the
+            refused = _refusal(row, pair, now)
+            if refused is not None:
+                # No real check while refused (it could not succeed anyway), but the
                 # same time spent, so the timing tells no more than the reply.
                 self._passwords.spend_time(plain or "")
-                return LoginOutcome(
-                    False, None, "locked", locked_until=parse_ts(locked_until), failures=failures
-                )
+                return refused
+            stored_hash = str(row[4])
             # The slow part, outside the store's lock.
             if plain is None:
                 self._passwords.spend_time("")
@@ -342,9 +577,7 @@ class SqlAccountStore(ABC):
             upgraded = None
             if matched and plain is not None and self._passwords.needs_rehash(stored_hash):
                 upgraded = self._passwords.hash(plain)
-            outcome = self._record_login(
-                name, stored_hash, matched, upgraded, now, max_failures, lock_for
-            )
+            outcome = self._record_login(name, where, stored_hash, matched, upgraded, now, limits)
             if outcome is not None:
                 return outcome
         # The password kept changing while we checked it: count nothing, admit no one.
@@ -353,16 +586,21 @@ class SqlAccountStore(ABC):
     def _record_login(
         self,
         name: str,
+        source: str,
         checked_hash: str,
         matched: bool,
         upgraded: str | None,
         now: datetime,
-        max_failures: int,
-        lock_for: timedelta,
+        limits: _Limits,
     ) -> LoginOutcome | None:
-        """Apply one checked attempt in a transaction, from the row as it is now
-        (others may have failed or succeeded since it was read). None: the password
-        changed since `checked_hash` was read, so the check must be redone."""
+        """Apply one checked attempt in a transaction, from the rows as they are now
+        (others may have failed or succeeded since they were read). None: the password
+        changed since `checked_hash` was read, so the check must be redone.
+
+        Every login of one account locks its account row first (FOR UPDATE on
+        PostgreSQL, BEGIN IMMEDIATE on SQLite), so its pairs are changed one at a time.
+        """
+        at = ts(now)
         with self._writing() as cur:
             cur.execute(self._sql(_LOGIN_ROW + self._for_update), (name,))
             row = cur.fetchone()
@@ -370,38 +608,80 @@ class SqlAccountStore(ABC):
                 return LoginOutcome(False, None, "unknown_user")  # deleted meanwhile
             if row[4] != checked_hash:
                 return None
-            failures = int(row[5])
-            if row[6] is not None:
-                locked_until = parse_ts(row[6])
-                if now < locked_until:
-                    # Locked by a concurrent failure: refused, even if this one matched.
-                    return LoginOutcome(
-                        False, None, "locked", locked_until=locked_until, failures=failures
-                    )
-                failures = 0  # the lock has run out: a fresh start
+            cur.execute(self._sql(_PAIR), (name, source))
+            pair = cur.fetchone()
+            refused = _refusal(row, pair, now)
+            if refused is not None:
+                # Locked or disabled by a concurrent request: refused, even if this matched.
+                return refused
             if matched:
                 cur.execute(
                     self._sql(
-                        "UPDATE accounts SET failures = 0, locked_until = NULL,"
+                        "UPDATE accounts SET locked_until = NULL,"
                         " last_login_at = ?, password_hash = ? WHERE username = ?"
                     ),
-                    (ts(now), upgraded or checked_hash, name),
+                    (at, upgraded or checked_hash, name),
                 )
+                cur.execute(
+                    self._sql("DELETE FROM login_failures WHERE username = ? AND source = ?"),
+                    (name, source),
+                )
+                self._recount(cur, name, now, limits)
                 return LoginOutcome(True, _account(row), "ok")
-            failures += 1
-            new_lock = now + lock_for if failures >= max_failures else None
-            cur.execute(
-                self._sql("UPDATE accounts SET failures = ?, locked_until = ? WHERE username = ?"),
-                (failures, None if new_lock is None else ts(new_lock), name),
+            # A pair whose lock ran out, or whose last failure is older than the lock
+            # time, starts again from nothing.
+            fresh = pair is None or (
+                parse_ts(pair[2]) <= now
+                if pair[2] is not None
+                else parse_ts(pair[1]) <= now - limits.lock_for
             )
+            failures = 1 if fresh else int(pair[0]) + 1
+            pair_lock = now + limits.lock_for if failures >= limits.max_failures else None
+            cur.execute(
+                self._sql(_SAVE_PAIR),
+                (name, source, failures, at, None if pair_lock is None else ts(pair_lock)),
+            )
+            total = self._recount(cur, name, now, limits)
+            if total >= limits.max_failures * limits.lock_sources:
+                # Enough failures from enough sources: lock the account for everyone.
+                # The pairs are folded into it, so after it everyone starts afresh.
+                account_lock = now + limits.lock_for
+                cur.execute(
+                    self._sql(
+                        "UPDATE accounts SET locked_until = ?, failures = ? WHERE username = ?"
+                    ),
+                    (ts(account_lock), total, name),
+                )
+                cur.execute(self._sql("DELETE FROM login_failures WHERE username = ?"), (name,))
+                return LoginOutcome(
+                    False,
+                    None,
+                    "bad_password",
+                    locked_now=True,
+                    locked_until=account_lock,
+                    failures=failures,
+                    locked_scope="account",
+                )
             return LoginOutcome(
                 False,
                 None,
                 "bad_password",
-                locked_now=new_lock is not None,
-                locked_until=new_lock,
+                locked_now=pair_lock is not None,
+                locked_until=pair_lock,
                 failures=failures,
+                locked_scope=None if pair_lock is None else "source",
             )
+
+    def _recount(self, cur: Cursor, name: str, now: datetime, limits: _Limits) -> int:
+        """Forget the pairs that no longer count; store and return the failures of the rest."""
+        cur.execute(self._sql(_FORGET_PAIRS), (name, ts(now - limits.lock_for), ts(now)))
+        cur.execute(
+            self._sql("SELECT COALESCE(SUM(failures), 0) FROM login_failures WHERE username = ?"),
+            (name,),
+        )
+        total = int(cur.fetchone()[0])
+        cur.execute(self._sql("UPDATE accounts SET failures = ? WHERE username = ?"), (total, name))
+        return total
 
     # -- sessions -------------------------------------------------------------------
 
@@ -410,11 +690,13 @@ class SqlAccountStore(ABC):
         at = ts(check_now(now))
         token = secrets.token_urlsafe(32)
         with self._writing() as cur:
-            # INSERT ... SELECT: the account's existence is checked in the same statement.
+            # INSERT ... SELECT: the account's existence (and that it is not disabled)
+            # is checked in the same statement.
             cur.execute(
                 self._sql(
                     "INSERT INTO sessions (token_hash, username, created_at, last_used_at)"
-                    " SELECT ?, username, ?, ? FROM accounts WHERE username = ?"
+                    " SELECT ?, username, ?, ? FROM accounts"
+                    " WHERE username = ? AND disabled_at IS NULL"
                 ),
                 (token_hash(token), at, at, name),
             )
@@ -423,10 +705,17 @@ class SqlAccountStore(ABC):
         return token
 
     def session(
-        self, token: str, *, now: datetime, idle: timedelta = DEFAULT_IDLE
+        self,
+        token: str,
+        *,
+        now: datetime,
+        idle: timedelta = DEFAULT_IDLE,
+        lifetime: timedelta = DEFAULT_LIFETIME,
+        touch: bool = True,
     ) -> Account | None:
         now = check_now(now)
         check_positive("idle", idle)
+        check_positive("lifetime", lifetime)
         if not isinstance(token, str) or not token or len(token) > _TOKEN_MAX:
             return None
         key = token_hash(token)
@@ -436,6 +725,11 @@ class SqlAccountStore(ABC):
         if row is None:
             return None
         idle_for = now - parse_ts(row[0])
+        if now - parse_ts(row[1]) > lifetime or row[2] is not None:
+            # Too old whatever its use, or its account was disabled: gone for good.
+            with self._writing() as cur:
+                cur.execute(self._sql("DELETE FROM sessions WHERE token_hash = ?"), (key,))
+            return None
         if idle_for > idle:
             with self._writing() as cur:
                 # Only if still expired: a concurrent request may have used it since.
@@ -444,17 +738,22 @@ class SqlAccountStore(ABC):
                     (key, ts(now - idle)),
                 )
             return None
-        if idle_for >= TOUCH_EVERY:
-            with self._writing() as cur:
-                # Never move it backwards (requests may finish out of order).
-                cur.execute(
-                    self._sql(
-                        "UPDATE sessions SET last_used_at = ?"
-                        " WHERE token_hash = ? AND last_used_at < ?"
-                    ),
-                    (ts(now), key, ts(now)),
-                )
-        return _account(row[1:])
+        if touch and idle_for >= TOUCH_EVERY:
+            # Best effort: a read must not fail because its last-use time could not be
+            # written (a busy or failing database); the next request tries again.
+            try:
+                with self._writing() as cur:
+                    # Never move it backwards (requests may finish out of order).
+                    cur.execute(
+                        self._sql(
+                            "UPDATE sessions SET last_used_at = ?"
+                            " WHERE token_hash = ? AND last_used_at < ?"
+                        ),
+                        (ts(now), key, ts(now)),
+                    )
+            except AccountStoreError as error:
+                log.warning("could not record a session's last use (kept it open): %s", error)
+        return _account(row[3:])
 
     def close_session(self, token: str) -> bool:
         if not isinstance(token, str) or not token or len(token) > _TOKEN_MAX:
@@ -474,11 +773,21 @@ class SqlAccountStore(ABC):
             cur.execute(self._sql("DELETE FROM sessions WHERE username = ?"), (name,))
             return max(cur.rowcount, 0)
 
-    def purge_sessions(self, *, now: datetime, idle: timedelta = DEFAULT_IDLE) -> int:
+    def purge_sessions(
+        self,
+        *,
+        now: datetime,
+        idle: timedelta = DEFAULT_IDLE,
+        lifetime: timedelta = DEFAULT_LIFETIME,
+    ) -> int:
         now = check_now(now)
         check_positive("idle", idle)
+        check_positive("lifetime", lifetime)
         with self._writing() as cur:
-            cur.execute(self._sql("DELETE FROM sessions WHERE last_used_at < ?"), (ts(now - idle),))
+            cur.execute(
+                self._sql("DELETE FROM sessions WHERE last_used_at < ? OR created_at < ?"),
+                (ts(now - idle), ts(now - lifetime)),
+            )
             return max(cur.rowcount, 0)
 
     # -- lifecycle ------------------------------------------------------------------

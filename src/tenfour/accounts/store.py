@@ -4,19 +4,27 @@ The contract (tested once for all backends in tests/accounts):
 
 - Usernames are 1-64 of `a-z 0-9 . _ -`; input is lower-cased first, so they are
   unique regardless of case. Roles are `ACCOUNT_ROLES`; passwords have at least 12
-  characters and are stored only as argon2id hashes.
+  characters, are not common ones (`policy.py`, NIST SP 800-63B) and are stored only
+  as argon2id hashes.
 - Time is always passed in (`now`, an aware datetime); the store never reads the
   clock, so tests and simulated days are exact.
-- `authenticate`: `max_failures` consecutive failures lock the account for
-  `lock_for`. While locked every attempt, even with the right password, is refused
-  with reason "locked" and does not extend the lock. Once the lock has expired the
-  count starts again from 0. A success resets the count. An unknown username costs
-  as much hashing time as a known one.
+- `authenticate` counts failures per (account, source) pair. `max_failures` (5)
+  failures of one pair, each within `lock_for` (10 min) of the one before, lock
+  that pair for `lock_for`: the same account from other sources still logs in, so
+  one mistyping console or one attacker cannot shut a dispatcher out. Once the
+  live failures of all pairs add up to `max_failures` x `lock_sources` (15, so at
+  least 3 sources), the account locks for everyone for `lock_for`. While locked
+  (either way) or disabled every attempt, even with the right password, is
+  refused ("locked" / "disabled") and does not extend the lock. A lock that has
+  run out starts its count again from 0; a success clears its own pair's count.
+  `unlock` (an administrator) clears every lock of an account at once. An unknown
+  username, a locked or disabled account cost as much hashing time as a known one.
 - Sessions: `open_session` returns a random token; only its SHA-256 is stored. A
-  session expires after `idle` without use. To spare a write per request the stored
-  last-use time is only moved when it is `TOUCH_EVERY` (30 s) old or more, so a
-  session may expire up to 30 s earlier than `idle` after its real last use, never
-  later.
+  session expires after `idle` without use, and in any case `lifetime` (12 h) after
+  it was opened. To spare a write per request the stored last-use time is only
+  moved when it is `TOUCH_EVERY` (30 s) old or more, so a session may expire up to
+  30 s earlier than `idle` after its real last use, never later. Disabling an
+  account or changing its password ends all its sessions.
 - Every write is one transaction; hashing (slow by design) happens outside the
   store's lock, so one login does not hold up the others.
 """
@@ -30,9 +38,12 @@ from typing import Protocol, Self
 
 from tenfour.accounts.model import (
     DEFAULT_IDLE,
+    DEFAULT_LIFETIME,
     DEFAULT_LOCK_FOR,
+    DEFAULT_LOCK_SOURCES,
     DEFAULT_MAX_FAILURES,
     Account,
+    AccountStatus,
     AccountStoreError,
     LoginOutcome,
 )
@@ -64,9 +75,9 @@ class AccountStore(Protocol):
         """Every account, by username."""
         ...
 
-    def set_password(self, username: str, password: str, *, now: datetime) -> None:
-        """Replace the password and clear any lockout. Sessions stay open: call
-        `close_sessions_of` too when the old password may be known to someone else."""
+    def set_password(self, username: str, password: str, *, now: datetime) -> int:
+        """Replace the password, clear any lockout and end every session of the
+        account (whoever knew the old password is out); how many sessions ended."""
         ...
 
     def set_role(self, username: str, role: str, *, member: str | None = None) -> Account:
@@ -77,14 +88,51 @@ class AccountStore(Protocol):
         """Remove the account and its sessions; False if there was none."""
         ...
 
+    def disable(self, username: str, *, now: datetime) -> int:
+        """Refuse every login of the account and end its sessions at once (a stolen
+        phone); how many sessions ended. `UnknownAccountError` if there is none."""
+        ...
+
+    def enable(self, username: str) -> bool:
+        """Allow logins again; False if it was not disabled."""
+        ...
+
+    def unlock(self, username: str, *, now: datetime) -> bool:
+        """Clear every lockout of the account (for everyone and per source); False
+        if nothing was locked. `UnknownAccountError` if there is no such account."""
+        ...
+
+    def status(
+        self,
+        username: str,
+        *,
+        now: datetime,
+        idle: timedelta = DEFAULT_IDLE,
+        lifetime: timedelta = DEFAULT_LIFETIME,
+    ) -> AccountStatus | None:
+        """What an administrator sees of one account; None if there is none."""
+        ...
+
+    def statuses(
+        self,
+        *,
+        now: datetime,
+        idle: timedelta = DEFAULT_IDLE,
+        lifetime: timedelta = DEFAULT_LIFETIME,
+    ) -> builtins.list[AccountStatus]:
+        """`status` of every account, by username."""
+        ...
+
     def authenticate(
         self,
         username: str,
         password: str,
         *,
         now: datetime,
+        source: str = "",
         max_failures: int = DEFAULT_MAX_FAILURES,
         lock_for: timedelta = DEFAULT_LOCK_FOR,
+        lock_sources: int = DEFAULT_LOCK_SOURCES,
     ) -> LoginOutcome:
         """Check a login attempt and record its outcome (see the module docstring)."""
         ...
@@ -94,10 +142,18 @@ class AccountStore(Protocol):
         ...
 
     def session(
-        self, token: str, *, now: datetime, idle: timedelta = DEFAULT_IDLE
+        self,
+        token: str,
+        *,
+        now: datetime,
+        idle: timedelta = DEFAULT_IDLE,
+        lifetime: timedelta = DEFAULT_LIFETIME,
+        touch: bool = True,
     ) -> Account | None:
-        """The account of a live session, marking it used; None (and the session
-        deleted) if it is unknown or idle for longer than `idle`."""
+        """The account of a live session, marking it used (unless `touch` is false:
+        a live feed checking its session is not use); None (and the session
+        deleted) if it is unknown, idle for longer than `idle`, opened longer than
+        `lifetime` ago, or its account is disabled."""
         ...
 
     def close_session(self, token: str) -> bool:
@@ -108,8 +164,15 @@ class AccountStore(Protocol):
         """Close every session of the account; how many there were."""
         ...
 
-    def purge_sessions(self, *, now: datetime, idle: timedelta = DEFAULT_IDLE) -> int:
-        """Delete every session idle for longer than `idle`; how many there were."""
+    def purge_sessions(
+        self,
+        *,
+        now: datetime,
+        idle: timedelta = DEFAULT_IDLE,
+        lifetime: timedelta = DEFAULT_LIFETIME,
+    ) -> int:
+        """Delete every session idle for longer than `idle` or older than `lifetime`;
+        how many there were."""
         ...
 
     def close(self) -> None:

@@ -3,6 +3,7 @@ live hub and routes; the lifespan opens and closes them."""
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -19,20 +20,27 @@ from tenfour import __version__
 from tenfour.accounts import (
     AccountError,
     AccountStore,
+    AccountStoreError,
     Passwords,
     generate_password,
     open_accounts,
 )
-from tenfour.api import auth, commands, live, queries, tips, web
+from tenfour.api import accounts as admin_accounts
+from tenfour.api import auth, commands, docs, live, queries, tips, web
 from tenfour.api.context import Runtime
-from tenfour.api.errors import on_http_error, on_rejected, on_validation_error
+from tenfour.api.errors import on_database_error, on_http_error, on_rejected, on_validation_error
+from tenfour.api.headers import SecurityHeaders
+from tenfour.api.idempotency import FingerprintStore, FingerprintStoreError
+from tenfour.api.limits import Gate, RequestLimits, TrustedProxies
 from tenfour.api.ratelimit import RateLimiter
 from tenfour.api.settings import Settings
+from tenfour.api.throttle import TokenBuckets
 from tenfour.bootstrap import build_service
 from tenfour.clock import RealClock
 from tenfour.domain.errors import CommandRejected
 from tenfour.geo import load_map
-from tenfour.journal import open_store
+from tenfour.journal import JournalError, open_store
+from tenfour.journal.anchor import anchor_store, default_key_path, resolve_anchor
 from tenfour.service import Service
 from tenfour.sim.roster import apply_roster
 
@@ -69,10 +77,19 @@ def load_demo(service: Service, accounts: AccountStore) -> dict[str, str]:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
+    trusted = TrustedProxies(settings.trusted_proxies)  # a bad entry fails here, at once
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store = open_store(settings.database)
+        anchor = resolve_anchor(settings.database, settings.anchor)
+        if anchor is not None:
+            key = Path(settings.anchor_key) if settings.anchor_key else default_key_path()
+            try:
+                anchor_store(store, anchor, key)  # refuses a cut or rewritten journal
+            except BaseException:
+                store.close()
+                raise
         accounts = open_accounts(
             settings.database, passwords=Passwords.fast() if settings.fast_hashing else None
         )
@@ -86,6 +103,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         )
         hub = live.LiveHub(service, settings.feed_buffer, settings.client_queue)
         stop_following = service.follow_journal()
+        fingerprints = FingerprintStore(settings.database)
         app.state.runtime = Runtime(
             settings=settings,
             service=service,
@@ -93,10 +111,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             tips_limit=RateLimiter(settings.tips_per_window, settings.tip_window),
             hub=hub,
             roads=load_map(settings.map),
+            fingerprints=fingerprints,
+            login_throttle=TokenBuckets(settings.login_burst, settings.login_refill),
         )
         app.state.demo_passwords = load_demo(service, accounts) if settings.demo else {}
         if settings.announce:
             _announce(app.state.demo_passwords)
+        if settings.freeze_gc:
+            # What start-up loaded (map, state, indexes) lives as long as the server:
+            # out of the cycle collector's sight, a full collection no longer walks it
+            # (it paused every request for 50-150 ms under a flood; bench_abuse).
+            gc.collect()
+            gc.freeze()
         try:
             yield
         finally:
@@ -106,6 +132,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             if isinstance(clock, RealClock):
                 clock.stop()
             accounts.close()
+            fingerprints.close()
             store.close()
 
     app = FastAPI(
@@ -114,17 +141,37 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         description="Computer-aided dispatch: commands in the DOMAIN.md vocabulary, "
         "queries of the board and journal, and a live event feed.",
         lifespan=lifespan,
+        # Our own /docs (api.docs): FastAPI's loads its scripts from a CDN.
+        docs_url=None,
+        redoc_url=None,
     )
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(StarletteHTTPException, on_http_error)
     app.add_exception_handler(CommandRejected, on_rejected)
     app.add_exception_handler(AccountError, _on_account_error)
+    for failure in (JournalError, AccountStoreError, FingerprintStoreError):
+        app.add_exception_handler(failure, on_database_error)
+    # Before anything reads a body: client address, tip rate limit, body size caps.
+    app.add_middleware(
+        RequestLimits,
+        max_body=settings.max_body_bytes,
+        max_tip_body=settings.max_tip_body_bytes,
+        trusted=trusted,
+        login_gate=Gate(settings.login_slots, settings.gate_queue),
+        tip_gate=Gate(settings.tip_slots, settings.gate_queue),
+    )
     for module in (auth, commands, queries, tips, live, web):
         app.include_router(module.router)
+    app.include_router(admin_accounts.router)
+    app.include_router(docs.router)
     app.mount("/static", web.static_files(), name="static")
+    # Outermost: nosniff on every answer, the limits' refusals and crashes included.
+    app.add_middleware(SecurityHeaders)
 
     @app.get("/api/health", tags=["queries"])
-    def health() -> dict[str, Any]:
+    async def health() -> dict[str, Any]:
+        """On the event loop, taking no lock and touching no database: it answers
+        while a command waits on a stalled database, and says so by its own speed."""
         rt: Runtime = app.state.runtime
         return {
             "ok": True,
@@ -143,6 +190,7 @@ def _announce(passwords: dict[str, str]) -> None:
         print("Demo accounts and their generated passwords (shown only now):", flush=True)
         for username, password in passwords.items():
             print(f"  {username:<12} {password}", flush=True)
+        print("Change one with: tenfour user passwd NAME", flush=True)
     else:
         print(
             "Log in with an existing account, or add one: tenfour user add NAME --role ROLE",

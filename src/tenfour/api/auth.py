@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from tenfour.accounts import Account
 from tenfour.api.context import Runtime, runtime
 from tenfour.api.errors import ERROR_RESPONSES
+from tenfour.api.limits import TrustedProxies, client_address
 from tenfour.api.schemas import LoginRequest, Me
 from tenfour.domain.values import Actor
 
@@ -28,14 +29,41 @@ def token_of(request: Request) -> str | None:
 
 
 def source_of(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
+    # The peer, or behind a trusted proxy its X-Forwarded-For client (api.limits).
+    return client_address(request.scope)
 
 
-async def current_account(request: Request, rt: Annotated[Runtime, Depends(runtime)]) -> Account:
-    token = token_of(request)
-    account = (
-        rt.accounts.session(token, now=rt.now(), idle=rt.settings.session_idle) if token else None
+def session_account(rt: Runtime, token: str | None, *, touch: bool = True) -> Account | None:
+    """The account of a live session: not idle too long, not past its lifetime, its
+    account not disabled (every check of a session goes through here). ``touch=False``
+    looks without counting as use (the live feed re-checking its session)."""
+    if not token:
+        return None
+    return rt.accounts.session(
+        token,
+        now=rt.now(),
+        idle=rt.settings.session_idle,
+        lifetime=rt.settings.session_lifetime,
+        touch=touch,
     )
+
+
+def secure_cookies(request: Request, rt: Runtime) -> bool:
+    """Whether cookies get the Secure flag: as configured, else when the request came
+    over https (TLS here, or a trusted proxy that says so in X-Forwarded-Proto)."""
+    configured = rt.settings.secure_cookies
+    if configured is not None:
+        return configured
+    if request.url.scheme == "https":
+        return True
+    proto = request.headers.get("x-forwarded-proto", "").split(",")[0].strip().lower()
+    peer = request.client.host if request.client else ""
+    return proto == "https" and TrustedProxies(rt.settings.trusted_proxies).trusts(peer)
+
+
+# Sync: FastAPI runs it on a worker thread, so a slow database never stalls the loop.
+def current_account(request: Request, rt: Annotated[Runtime, Depends(runtime)]) -> Account:
+    account = session_account(rt, token_of(request))
     if account is None:
         raise HTTPException(
             401,
@@ -55,7 +83,7 @@ def actor_of(account: Account) -> Actor:
 def require(*roles: str):  # type: ignore[no-untyped-def]
     """A dependency that lets only ``roles`` through, journaling every denial."""
 
-    async def check(
+    def check(  # sync, off the event loop: a denial is journaled
         request: Request, account: CurrentAccount, rt: Annotated[Runtime, Depends(runtime)]
     ) -> Account:
         if account.role not in roles:
@@ -81,15 +109,39 @@ def login(
     response: Response,
     rt: Annotated[Runtime, Depends(runtime)],
 ) -> Me:
-    """Log in: sets an HttpOnly session cookie and returns a bearer token for programs."""
+    """Log in: sets an HttpOnly session cookie and returns a bearer token for programs.
+
+    Every refusal (unknown name, wrong password, locked, disabled) is the same 401
+    with the same message after the same hashing work, so none tells whether an
+    account exists. Failed logins are throttled per source (429 with Retry-After)
+    before any password is hashed."""
     now = rt.now()
     source = source_of(request)
+    settings = rt.settings
+    throttle = rt.login_throttle
+    refusal = throttle.take(source, now) if throttle is not None else None
+    if refusal is not None:
+        if refusal.first:  # once per episode: a flood must not flood the journal too
+            rt.audit(
+                "throttled",
+                body.username,
+                "refused",
+                source,
+                f"more than {throttle.capacity if throttle else 0} failed logins in a burst",
+            )
+        raise HTTPException(
+            429,
+            f"too many failed logins from here; try again in {refusal.retry_after_s} s",
+            headers={"Retry-After": str(refusal.retry_after_s)},
+        )
     outcome = rt.accounts.authenticate(
         body.username,
         body.password,
         now=now,
-        max_failures=rt.settings.max_failed_logins,
-        lock_for=rt.settings.lock_for,
+        source=source,
+        max_failures=settings.max_failed_logins,
+        lock_for=settings.lock_for,
+        lock_sources=settings.lock_sources,
     )
     if not outcome.ok or outcome.account is None:
         rt.audit(
@@ -97,15 +149,23 @@ def login(
             body.username,
             outcome.reason,
             source,
-            f"{outcome.failures} consecutive failures",
+            f"{outcome.failures} recent failures from this source",
         )
         if outcome.locked_now:
-            rt.audit("locked", body.username, f"locked until {outcome.locked_until}", source, None)
-        if outcome.reason == "locked":
-            raise HTTPException(
-                401, "the account is locked after too many failed logins; try later"
+            scope = "everywhere" if outcome.locked_scope == "account" else f"from {source}"
+            rt.audit(
+                "locked",
+                body.username,
+                f"locked {scope} until {outcome.locked_until}",
+                source,
+                None,
             )
-        raise HTTPException(401, "wrong username or password")
+        minutes = max(1, round(settings.lock_for.total_seconds() / 60))
+        raise HTTPException(
+            401, f"wrong username or password, or too many failed logins (then wait {minutes} min)"
+        )
+    if throttle is not None:
+        throttle.give_back(source, now)  # only failures use up the source's budget
     account = outcome.account
     token = rt.accounts.open_session(account.username, now=now)
     rt.audit("login", account.username, "ok", source, f"role {account.role}")
@@ -114,8 +174,8 @@ def login(
         token,
         httponly=True,
         samesite="strict",
-        secure=rt.settings.secure_cookies,
-        max_age=int(rt.settings.session_idle.total_seconds()) * 48,
+        secure=secure_cookies(request, rt),
+        max_age=int(settings.session_lifetime.total_seconds()),
         path="/",
     )
     return Me(username=account.username, role=account.role, member=account.member, token=token)

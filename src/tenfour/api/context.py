@@ -9,8 +9,10 @@ from datetime import datetime
 from fastapi import Request, WebSocket
 
 from tenfour.accounts import AccountStore
+from tenfour.api.idempotency import FingerprintStore
 from tenfour.api.ratelimit import RateLimiter
 from tenfour.api.settings import Settings
+from tenfour.api.throttle import TokenBuckets
 from tenfour.domain.commands import parse_command
 from tenfour.domain.errors import CommandRejected
 from tenfour.domain.values import SYSTEM
@@ -29,12 +31,23 @@ class Runtime:
     hub: object  # tenfour.api.live.LiveHub; typed loosely to avoid an import cycle
     #: The road map the pages draw and route on (the service's own, cached per process).
     roads: RoadMap | None = None
+    #: Which command each idempotency key was first used for (409 on reuse).
+    fingerprints: FingerprintStore | None = None
+    #: Failed logins allowed per source before it must wait (api.throttle); None: no limit.
+    login_throttle: TokenBuckets | None = None
 
     def now(self) -> datetime:
         return self.service.clock.now()
 
     def audit(
-        self, action: str, user: str, outcome: str, source: str | None, detail: str | None
+        self,
+        action: str,
+        user: str,
+        outcome: str,
+        source: str | None,
+        detail: str | None,
+        *,
+        target: str | None = None,
     ) -> None:
         """Journal an access event. Auditing must never fail a login silently: a
         rejected audit command is a bug, logged loudly."""
@@ -47,6 +60,8 @@ class Runtime:
             payload["source"] = source[:200]
         if detail:
             payload["detail"] = _printable(detail)[:2000]
+        if target:
+            payload["target"] = _printable(target)[:200]
         try:
             self.service.handle(parse_command("audit.record", payload, SYSTEM))
         except CommandRejected:

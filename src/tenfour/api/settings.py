@@ -36,20 +36,54 @@ class Settings:
     #: Load the demo city (roster and staff accounts) into an empty journal.
     demo: bool = True
     session_idle: timedelta = timedelta(minutes=30)
+    #: A session ends this long after login however busy it is (a stolen phone too).
+    session_lifetime: timedelta = timedelta(hours=12)
+    #: Failed logins of one account from one source that lock that source out of it,
+    #: and for how long; failures from ``lock_sources`` sources lock it for everyone.
     max_failed_logins: int = 5
     lock_for: timedelta = timedelta(minutes=10)
+    lock_sources: int = 3
+    #: Failed logins one source may send in a burst, then one per ``login_refill`` (429).
+    login_burst: int = 10
+    login_refill: timedelta = timedelta(seconds=6)
     #: Public tips allowed per address per window.
     tips_per_window: int = 5
     tip_window: timedelta = timedelta(minutes=10)
+    #: Largest request body accepted, in bytes (413 beyond), and for the public tip form.
+    max_body_bytes: int = 1_048_576
+    max_tip_body_bytes: int = 65_536
+    #: Proxies (addresses or networks) whose X-Forwarded-For is believed; none by default.
+    trusted_proxies: tuple[str, ...] = ()
+    #: Logins (password hashing) and tips let in at once; more wait their turn, up to
+    #: ``gate_queue`` of each (503 beyond), so floods of them cannot starve commands.
+    login_slots: int = 1
+    tip_slots: int = 1
+    gate_queue: int = 200
+    #: Move what start-up loaded out of the garbage collector's sight (``gc.freeze``):
+    #: shorter pauses. For a server process (``tenfour serve``), not a test suite.
+    freeze_gc: bool = False
+    #: Seconds between heartbeats of an idle live feed; its session is checked as often.
     heartbeat_s: float = 15.0
     #: Events the live feed keeps in memory for clients that resume.
     feed_buffer: int = 20_000
     #: Messages a slow live client may lag before it is told to start again.
     client_queue: int = 5_000
-    #: Cookies marked Secure (behind HTTPS). Off for http://127.0.0.1 development.
-    secure_cookies: bool = False
+    #: Live feeds one session may hold open, and the whole server (4429 beyond).
+    feed_per_session: int = 8
+    feed_total: int = 2_000
+    #: Browser origins (``https://cad.example.org``) that may open the live feed besides
+    #: the server's own, e.g. behind a proxy that does not pass the Host on (4403 else).
+    allowed_origins: tuple[str, ...] = ()
+    #: Cookies marked Secure: True, False, or None for "when the request came over https"
+    #: (so http://127.0.0.1 development works and TLS deployments are covered).
+    secure_cookies: bool | None = None
     #: Cheap password hashing for tests only.
     fast_hashing: bool = False
+    #: The chain's head kept outside the database (tenfour.journal.anchor): the anchor
+    #: file ("auto": beside a SQLite journal; None or "none": no anchor) and its key file
+    #: (None: $TENFOUR_ANCHOR_KEY, else ~/.config/tenfour/anchor.key).
+    anchor: str | None = None
+    anchor_key: str | None = None
     #: Print how to log in (the demo accounts' generated passwords) at start.
     announce: bool = False
     #: The clock (tests inject a simulated one); None means wall-clock time.

@@ -20,7 +20,7 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 
 from tenfour.accounts import Account
-from tenfour.api.auth import COOKIE, CurrentAccount, require, token_of
+from tenfour.api.auth import COOKIE, CurrentAccount, require, session_account, token_of
 from tenfour.api.context import Runtime, runtime
 from tenfour.api.errors import ERROR_RESPONSES
 from tenfour.api.queries import STAFF, IdPath
@@ -80,10 +80,7 @@ def _page(name: str) -> FileResponse:
 
 
 def _session(request: Request, rt: Runtime) -> Account | None:
-    token = token_of(request)
-    if not token:
-        return None
-    return rt.accounts.session(token, now=rt.now(), idle=rt.settings.session_idle)
+    return session_account(rt, token_of(request))
 
 
 def _home_of(account: Account) -> str:

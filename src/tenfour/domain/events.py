@@ -59,6 +59,8 @@ EVENTS: dict[str, frozenset[str]] = {
         "audit.login_failed": "user action outcome",
         "audit.locked": "user action outcome",
         "audit.denied": "user action outcome",
+        "audit.throttled": "user action outcome",
+        "audit.account": "user action outcome target",
     }.items()
 }
 

@@ -113,7 +113,8 @@ class Incident:
 @dataclass
 class Tip:
     id: str
-    tracking_code: str
+    #: None only in a view of the state for a role that may not read it (an analyst's).
+    tracking_code: str | None
     text: str
     location: Point | None
     contact: str | None
@@ -328,10 +329,12 @@ def _unit_logged_off(s: State, e: Recorded) -> None:
 def _tip_received(s: State, e: Recorded) -> None:
     d = e.data
     _count(s, "tip")
+    code = d.get("tracking_code")  # left out of an analyst's feed (need to know)
     s.tips[d["tip"]] = Tip(
-        d["tip"], d["tracking_code"], d["text"], _point(d.get("location")), d.get("contact"), e.at
+        d["tip"], code, d["text"], _point(d.get("location")), d.get("contact"), e.at
     )
-    s.tips_by_code[d["tracking_code"]] = d["tip"]
+    if code is not None:
+        s.tips_by_code[code] = d["tip"]
 
 
 def _tip_dismissed(s: State, e: Recorded) -> None:
@@ -360,8 +363,10 @@ def _incident_created(s: State, e: Recorded) -> None:
     )
     s.incidents[incident.id] = incident
     if d.get("tip"):
-        tip = s.tips[d["tip"]]
-        tip.status, tip.incident, incident.tip = "promoted", incident.id, tip.id
+        incident.tip = d["tip"]
+        tip = s.tips.get(d["tip"])  # not in an officer's view (need to know)
+        if tip is not None:
+            tip.status, tip.incident = "promoted", incident.id
     if d.get("call"):
         s.calls[d["call"]].incident = incident.id
         incident.calls.append(d["call"])
@@ -624,6 +629,8 @@ _APPLY: dict[str, Callable[[State, Recorded], None]] = {
     "audit.login_failed": _nothing,
     "audit.locked": _nothing,
     "audit.denied": _nothing,
+    "audit.throttled": _nothing,
+    "audit.account": _nothing,
 }
 
 

@@ -78,8 +78,16 @@ EVENT_FIELDS: dict[str, frozenset[str]] = {
         "road.reopened": "closure reason",
         # Who got in, or was kept out.
         **dict.fromkeys(
-            ("audit.login", "audit.logout", "audit.login_failed", "audit.locked", "audit.denied"),
-            "action user outcome source detail",
+            (
+                "audit.login",
+                "audit.logout",
+                "audit.login_failed",
+                "audit.locked",
+                "audit.denied",
+                "audit.throttled",
+                "audit.account",
+            ),
+            "action user outcome source detail target",
         ),
     }.items()
 }

@@ -11,6 +11,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -66,7 +67,9 @@ def map_import(
     """Turn FILE into a compact map file that `tenfour serve --map NAME` loads in a blink."""
     from tenfour.geo.maps import import_map
 
-    console = Console(stderr=True, highlight=False)
+    # soft_wrap: an error stays on one line whatever the terminal width (no break
+    # inserted in the middle of a long path); escape: a path's [brackets] are text.
+    console = Console(stderr=True, highlight=False, soft_wrap=True)
     columns = (
         SpinnerColumn(),
         TextColumn("{task.description}"),
@@ -80,7 +83,7 @@ def map_import(
             done = import_map(file, name=name, out=out, progress=bar)
             bar.finish()
     except MapError as error:
-        console.print(f"[red]error[/red] {error}")
+        console.print(f"[red]error[/red] {escape(str(error))}")
         raise typer.Exit(2) from None
     typer.echo(
         f"imported {done.name}: {done.nodes:,} nodes, {done.arcs:,} arcs, "

@@ -73,19 +73,35 @@ def _translated() -> Iterator[None]:
 class PostgresEventStore(SqlEventStore):
     """An `EventStore` in a PostgreSQL database (tables in the DSN's search_path)."""
 
-    def __init__(self, dsn: str) -> None:
+    def __init__(self, dsn: str, *, read_only: bool = False) -> None:
         super().__init__()
         self._dsn = dsn
+        self.read_only = read_only
         self._conn = self._connect()
         try:
-            self._migrate()
+            if read_only:
+                self._check_schema()
+            else:
+                self._migrate()
         except BaseException:
             self._conn.close()
             raise
 
     def _connect(self) -> Connection:
         with _translated():
-            return connect_postgres(self._dsn)
+            conn = connect_postgres(self._dsn)
+            if self.read_only:
+                # The server refuses every write of this session, whatever we send.
+                conn.execute("SET default_transaction_read_only = on")
+            return conn
+
+    def _check_schema(self) -> None:
+        """What a read-only open checks instead of migrating: there is a journal."""
+        with self._reading() as cur:
+            cur.execute("SELECT to_regclass(%s)", (TABLE,))
+            row = cur.fetchone()
+        if row is None or row[0] is None:
+            raise JournalError("PostgreSQL database holds no journal")
 
     def _connection(self) -> Connection:
         """The live connection, reconnecting once it broke. Call with `self._lock` held."""
@@ -137,6 +153,7 @@ class PostgresEventStore(SqlEventStore):
     def _writing(self) -> Iterator[Cursor]:
         with self._lock, _translated():
             conn = self._connection()
+            self._check_writable()
             with conn.transaction(), conn.cursor() as cur:
                 cur.execute(f"LOCK TABLE {TABLE} IN EXCLUSIVE MODE")
                 yield cur

@@ -83,13 +83,30 @@ def _check_count(name: str, value: object) -> int:
     return value
 
 
+class HeadListener(Protocol):
+    """Told of the chain's head after every committed append, and of the store's
+    close (`tenfour.journal.anchor.Anchorer` keeps it outside the database)."""
+
+    def note(self, seq: int, hash: str) -> None: ...
+
+    def close(self) -> None: ...
+
+
 class SqlEventStore(ABC):
     """An `EventStore` over a DB-API connection; subclasses supply the connection."""
+
+    #: Opened only to read (forensics: a copy on read-only media); writes are refused.
+    read_only = False
 
     def __init__(self) -> None:
         # One connection per store, shared by threads: every use holds this lock.
         self._lock = threading.Lock()
         self._closed = False
+        self._head_listener: HeadListener | None = None
+
+    def listen_head(self, listener: HeadListener) -> None:
+        """Tell `listener` the head after each committed append and when closing."""
+        self._head_listener = listener
 
     # -- what a backend provides ----------------------------------------------------
 
@@ -153,6 +170,8 @@ class SqlEventStore(ABC):
             )
             cur.executemany(self._sql(_INSERT), rows)
             self._announce(cur, rows[-1].seq)
+        if self._head_listener is not None:  # committed: now the head may be anchored
+            self._head_listener.note(rows[-1].seq, rows[-1].hash)
         return AppendResult(tuple(row.to_event() for row in rows), False)
 
     def _announce(self, cur: Cursor, head: int) -> None:  # noqa: B027 - optional hook
@@ -202,6 +221,9 @@ class SqlEventStore(ABC):
         return verify_rows(self._scan("seq", "", (), 0, None))
 
     def close(self) -> None:
+        listener, self._head_listener = self._head_listener, None
+        if listener is not None:
+            listener.close()
         with self._lock:
             if not self._closed:
                 self._closed = True
@@ -224,6 +246,10 @@ class SqlEventStore(ABC):
         """Call with `self._lock` held."""
         if self._closed:
             raise JournalError("the event store is closed")
+
+    def _check_writable(self) -> None:
+        if self.read_only:
+            raise JournalError("the journal was opened read-only")
 
     @staticmethod
     def _check_append(

@@ -47,6 +47,31 @@ _SCHEMA = (
 )
 
 
+def open_read_only(path: str) -> sqlite3.Connection:
+    """A connection that can never write, for reading a journal somebody else owns:
+    a copy on read-only media, a file of mode 0444 in a read-only directory.
+
+    A file without a `-wal` beside it was closed cleanly (everything is in the file),
+    so it is opened `immutable`: no lock, no `-shm` or `-wal` created, nothing at all
+    written near the evidence. With a `-wal` (a server has it open, or it was not
+    checkpointed) it is opened `mode=ro`, which reads the WAL too.
+    """
+    if path in (":memory:", ""):
+        raise JournalError("an in-memory journal cannot be opened read-only")
+    file = Path(path).absolute()
+    if not file.is_file():
+        raise JournalError(f"no journal at {path}")
+    immutable = not Path(f"{file}-wal").exists()
+    uri = file.as_uri() + ("?mode=ro&immutable=1" if immutable else "?mode=ro")
+    conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False)
+    try:
+        conn.execute("PRAGMA query_only = ON")
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
 @contextmanager
 def _translated() -> Iterator[None]:
     try:
@@ -58,19 +83,43 @@ def _translated() -> Iterator[None]:
 class SqliteEventStore(SqlEventStore):
     """An `EventStore` in one SQLite file (or ":memory:" for tests)."""
 
-    def __init__(self, path: str | Path, *, busy_timeout_s: float = 30.0) -> None:
+    def __init__(
+        self, path: str | Path, *, busy_timeout_s: float = 30.0, read_only: bool = False
+    ) -> None:
         super().__init__()
         self.path = str(path)
+        self.read_only = read_only
         with _translated():
-            try:
-                self._conn = open_durable(self.path, busy_timeout_s)
-            except NoWalError as exc:
-                raise JournalError(f"SQLite journal {self.path}: {exc}") from None
+            if read_only:
+                self._conn = open_read_only(self.path)
+            else:
+                try:
+                    self._conn = open_durable(self.path, busy_timeout_s)
+                except NoWalError as exc:
+                    raise JournalError(f"SQLite journal {self.path}: {exc}") from None
         try:
-            self._migrate()
+            if read_only:
+                self._check_schema()
+            else:
+                self._migrate()
         except BaseException:
             self._conn.close()
             raise
+
+    def _check_schema(self) -> None:
+        """What a read-only open checks instead of migrating: a journal this version reads."""
+        with self._reading() as cur:
+            cur.execute("PRAGMA user_version")
+            found = int(cur.fetchone()[0])
+            cur.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (TABLE,))
+            has_table = cur.fetchone() is not None
+        if found > SCHEMA_VERSION:
+            raise JournalError(
+                f"SQLite journal {self.path} has schema version {found}; "
+                f"this Ten-Four knows up to {SCHEMA_VERSION}"
+            )
+        if not has_table:
+            raise JournalError(f"SQLite file {self.path} holds no journal")
 
     def _migrate(self) -> None:
         with self._writing() as cur:
@@ -97,6 +146,7 @@ class SqliteEventStore(SqlEventStore):
     def _writing(self) -> Iterator[Cursor]:
         with self._lock, _translated():
             self._check_open()
+            self._check_writable()
             with write_transaction(self._conn) as cur:
                 yield cur
 

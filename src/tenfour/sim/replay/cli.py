@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -80,7 +81,7 @@ def replay_sffd(
     try:
         plan = plan_replay(csv_file, map_name)
     except (RecordError, GeoError) as error:
-        console.print(f"[red]error[/red] {error}", markup=True)
+        console.print(f"[red]error[/red] {escape(str(error))}", markup=True)
         raise typer.Exit(2) from None
     _describe(console, plan)
     options = ReplayOptions(as_dispatched=as_dispatched, speed=pace, locate_every_s=locate_every)
