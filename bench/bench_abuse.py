@@ -35,22 +35,19 @@ import secrets
 import shutil
 import statistics
 import subprocess
-import sys
 import tempfile
 import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx2 as httpx
 
-from tenfour.accounts import open_accounts
+from bench.bench_api import PASSWORD, start_server
 
-PASSWORD = "benchmark-password-1"
 UNITS = ["ZPD-3", "ZPD-4", "ZPD-5", "ZPD-6", "ZPD-8", "ZPD-9", "ZPD-11", "M-51", "M-53"]
 CONSOLE_RATE = 20  # commands a second: a busy dispatcher's console and then some
 # Longer than two lock timeouts: the reactor's own read may be waiting on the same
@@ -115,26 +112,6 @@ end
 
 
 # -- the server -----------------------------------------------------------------------
-
-
-def start_server(database: str, port: int, *extra: str) -> subprocess.Popen[str]:
-    with open_accounts(database) as accounts:
-        accounts.create("bench", "dispatcher", PASSWORD, now=datetime.now(UTC))
-    tenfour = str(Path(sys.executable).with_name("tenfour"))
-    server = subprocess.Popen(
-        [tenfour, "serve", "--port", str(port), "--database", database, *extra],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    for _ in range(600):
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/api/health").status_code == 200:
-                return server
-        except httpx.TransportError:
-            time.sleep(0.1)
-    server.kill()
-    raise SystemExit("server did not start")
 
 
 def login(base: str) -> str:

@@ -55,21 +55,26 @@ end
 """
 
 
-def start_server(folder: Path, port: int) -> subprocess.Popen[str]:
-    database = folder / "tenfour.db"
-    with open_accounts(str(database)) as accounts:
+def start_server(database: str, port: int, *extra: str) -> subprocess.Popen[str]:
+    """``tenfour serve`` in its own process with the bench's accounts (bench, sarge,
+    nick; one password), once its health answers (bench_abuse uses it too)."""
+    with open_accounts(database) as accounts:
         now = datetime.now(UTC)
-        accounts.create("bench", "dispatcher", PASSWORD, now=now)
-        accounts.create("sarge", "supervisor", PASSWORD, now=now)
-        accounts.create("nick", "officer", PASSWORD, member="wilde", now=now)
+        for username, role, member in (
+            ("bench", "dispatcher", None),
+            ("sarge", "supervisor", None),
+            ("nick", "officer", "wilde"),
+        ):
+            if accounts.get(username) is None:
+                accounts.create(username, role, PASSWORD, member=member, now=now)
     tenfour = str(Path(sys.executable).with_name("tenfour"))
     server = subprocess.Popen(
-        [tenfour, "serve", "--port", str(port), "--database", str(database)],
+        [tenfour, "serve", "--port", str(port), "--database", database, *extra],
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
         text=True,
     )
-    for _ in range(300):
+    for _ in range(600):
         try:
             if httpx.get(f"http://127.0.0.1:{port}/api/health").status_code == 200:
                 return server
@@ -217,7 +222,7 @@ def main() -> None:
     journal = _rate(_journal(1), 2000)
     with tempfile.TemporaryDirectory(dir=Path.cwd()) as tmp:
         folder = Path(tmp)
-        server = start_server(folder, args.port)
+        server = start_server(str(folder / "tenfour.db"), args.port)
         base = f"http://127.0.0.1:{args.port}"
         try:
             desk = login(base, "bench")

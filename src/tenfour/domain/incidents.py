@@ -30,6 +30,18 @@ def _seconds_between(earlier: str, later: str) -> float:
     return (datetime.fromisoformat(later) - datetime.fromisoformat(earlier)).total_seconds()
 
 
+def incident_updated(incident: Incident, changes: dict[str, object], **extra: object) -> Event:
+    """``incident.updated``: the changes (also at top level, to match on) and what each
+    field was before, plus why (``call``, ``emergency``, ``reason``) when the system did it."""
+    before = {k: _was(incident, k) for k in changes}
+    data = {"incident": incident.id, "changes": changes, "before": before, **changes, **extra}
+    return Event("incident.updated", f"incident:{incident.id}", data)
+
+
+def _was(incident: Incident, field_: str) -> object:
+    return incident.type if field_ == "incident_type" else getattr(incident, field_)
+
+
 def tip_submit(state: State, cmd: c.TipSubmit, ctx: Context) -> list[Event]:
     tip = numbered(state, "tip", "T")
     data: dict[str, object] = {
@@ -145,19 +157,12 @@ def call_create(state: State, cmd: c.CallCreate, ctx: Context) -> list[Event]:
             # A caller who reports worse than the incident says (a shot in the fight)
             # must not be buried under its lower priority: the incident takes the
             # call's, with the timers and ordering that come with it.
-            changes = {"priority": cmd.priority}
             events.append(
-                Event(
-                    "incident.updated",
-                    f"incident:{incident.id}",
-                    {
-                        "incident": incident.id,
-                        "changes": changes,
-                        "before": {"priority": incident.priority},
-                        "call": call,
-                        "reason": f"linked call {call} is priority {cmd.priority}",
-                        **changes,
-                    },
+                incident_updated(
+                    incident,
+                    {"priority": cmd.priority},
+                    call=call,
+                    reason=f"linked call {call} is priority {cmd.priority}",
                 )
             )
         return events
@@ -233,24 +238,17 @@ def incident_initiate(state: State, cmd: c.IncidentInitiate, ctx: Context) -> li
 def incident_update(state: State, cmd: c.IncidentUpdate, ctx: Context) -> list[Event]:
     incident = get_open_incident(state, cmd.incident)
     changes: dict[str, object] = {}
-    before: dict[str, object] = {}
     if cmd.type is not None and cmd.type.upper() != incident.type:
-        changes["incident_type"], before["incident_type"] = cmd.type.upper(), incident.type
+        changes["incident_type"] = cmd.type.upper()
     if cmd.priority is not None and cmd.priority != incident.priority:
-        changes["priority"], before["priority"] = cmd.priority, incident.priority
+        changes["priority"] = cmd.priority
     if cmd.location is not None:
         location = point_of(cmd.location, "with.location")
         if location != incident.location:
-            changes["location"], before["location"] = location, incident.location
+            changes["location"] = location
     if not changes:
         raise CommandRejected.one("with", "nothing would change", "conflict")
-    return [
-        Event(
-            "incident.updated",
-            f"incident:{incident.id}",
-            {"incident": incident.id, "changes": changes, "before": before, **changes},
-        )
-    ]
+    return [incident_updated(incident, changes)]
 
 
 def incident_note(state: State, cmd: c.IncidentNote, ctx: Context) -> list[Event]:

@@ -7,6 +7,7 @@ from typing import Any
 from tenfour.domain import commands as c
 from tenfour.domain.errors import CommandRejected
 from tenfour.domain.events import Event
+from tenfour.domain.incidents import incident_updated
 from tenfour.domain.lookup import (
     Context,
     actor_member,
@@ -170,20 +171,8 @@ def emergency_declare(state: State, cmd: c.EmergencyDeclare, ctx: Context) -> li
     events.append(Event("alert.raised", f"alert:{alert['alert']}", alert))
     incident = state.incidents.get(incident_id or "")
     if incident is not None and (incident.type != MAYDAY or incident.priority != 1):
-        changes = {"incident_type": MAYDAY, "priority": 1}
-        events.append(
-            Event(
-                "incident.updated",
-                f"incident:{incident.id}",
-                {
-                    "incident": incident.id,
-                    "changes": changes,
-                    "before": {"incident_type": incident.type, "priority": incident.priority},
-                    "emergency": emergency,
-                    **changes,
-                },
-            )
-        )
+        changes: dict[str, object] = {"incident_type": MAYDAY, "priority": 1}
+        events.append(incident_updated(incident, changes, emergency=emergency))
     return events
 
 
