@@ -131,6 +131,14 @@ def serve(
             "comma-separated or repeated (default: none; the peer's address is used)",
         ),
     ] = None,
+    allowed_origins: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--allowed-origins",
+            help="browser origins besides the server's own that may open the live feed "
+            "(https://cad.example.org), comma-separated or repeated",
+        ),
+    ] = None,
     secure_cookies: Annotated[
         bool | None,
         typer.Option(
@@ -173,6 +181,14 @@ def serve(
         raise typer.Exit(2) from None
     settings = Settings(database=database, map=map_name, demo=demo, announce=True, config=policy)
     settings.trusted_proxies = proxies
+    origins = [o.strip() for item in allowed_origins or () for o in item.split(",") if o.strip()]
+    for origin in origins:
+        if not origin.startswith(("http://", "https://")):
+            typer.echo(
+                f"error: --allowed-origins: {origin!r} is not http(s)://HOST[:PORT]", err=True
+            )
+            raise typer.Exit(2)
+    settings.allowed_origins = tuple(origins)
     settings.freeze_gc = True
     settings.secure_cookies = secure_cookies
     settings.session_lifetime = timedelta(hours=session_lifetime)

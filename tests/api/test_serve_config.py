@@ -122,3 +122,29 @@ def test_the_loader_raises_one_error_for_every_bad_setting(tmp_path: Path) -> No
         load_policy_config(_file(tmp_path, "timers: {pursuit_s: -1, onscene_s: 0}\n"))
     message = str(caught.value)
     assert "config.timers.pursuit_s" in message and "config.timers.onscene_s" in message
+
+
+def test_allowed_origins_reach_the_live_feed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    served: list[Any] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: served.append(app))
+    database = str(tmp_path / "tenfour.db")
+    origins = "https://cad.example.org, https://backup.example.org"
+    result = runner.invoke(
+        cli, ["serve", "--no-demo", "--database", database, "--allowed-origins", origins]
+    )
+    assert result.exit_code == 0, result.output
+    (app,) = served
+    with TestClient(app):
+        assert _runtime(app).settings.allowed_origins == (
+            "https://cad.example.org",
+            "https://backup.example.org",
+        )
+
+
+def test_a_bad_allowed_origin_stops_the_server(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: pytest.fail("served"))
+    result = runner.invoke(cli, ["serve", "--allowed-origins", "cad.example.org"])
+    assert result.exit_code == 2
+    assert "--allowed-origins" in result.output and "cad.example.org" in result.output
