@@ -158,7 +158,9 @@ def test_health_answers_while_a_command_waits_on_a_locked_sqlite_file(tmp_path: 
             pending = Pending(url, token)
             times = health_times(url, 1.0)
             assert pending.answer is None  # still waiting for the lock
-        assert max(times) < 0.5, times
+        # Held for the whole 1 s poll, a blocked health would take about that long;
+        # the bound leaves room for a shared, noisy machine (latency is benchmarked).
+        assert max(times) < 0.9, times
         assert pending.wait(10).status_code == 200  # done once the lock went
 
 
@@ -187,7 +189,9 @@ def test_health_answers_while_a_command_waits_on_a_locked_table(postgres_url: st
             pending = Pending(url, token)
             times = health_times(url, 1.5)
             assert pending.answer is None  # still waiting for the lock
-        assert max(times) < 0.5, times
+        # Held for the whole 1 s poll, a blocked health would take about that long;
+        # the bound leaves room for a shared, noisy machine (latency is benchmarked).
+        assert max(times) < 0.9, times
         assert pending.wait(10).status_code == 200  # done once the lock went
 
 
@@ -204,7 +208,9 @@ def test_a_command_gives_up_on_a_lock_held_too_long_with_503(
             answer = pending.wait(10)
         _unavailable(answer)
         assert 0.9 < pending.took < 5, pending.took
-        assert max(times) < 0.5, times
+        # Held for the whole 1 s poll, a blocked health would take about that long;
+        # the bound leaves room for a shared, noisy machine (latency is benchmarked).
+        assert max(times) < 0.9, times
         assert "DATABASE FAILURE" in caplog.text and "lock timeout" in caplog.text
         later = httpx.post(
             f"{url}/api/commands", json=LOCATE, headers={"Authorization": f"Bearer {token}"}

@@ -159,7 +159,9 @@ def test_health_answers_while_huge_bodies_arrive(live: str) -> None:
     finally:
         done.set()
         sender.join()
-    assert slowest < 0.5
+    # The attack froze health for 6 s; the bound only proves it is not frozen (its
+    # latency under a flood is measured in bench/bench_abuse.py, not here).
+    assert slowest < 2.0
 
 
 # -- problems -----------------------------------------------------------------------

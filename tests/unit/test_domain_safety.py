@@ -476,3 +476,38 @@ def test_audit_record_refuses_an_unknown_action() -> None:
         roster(), "audit.record", {"action": "hack", "user": "x", "outcome": "y"}, "system"
     )
     assert (problem.field, problem.code) == ("with.action", "invalid")
+
+
+def test_an_emergency_incident_stays_priority_1() -> None:
+    # The safety model: a MAYDAY turned priority 3 became divertible, and two plans
+    # then took units from each other without end.
+    state, incident = _hopps_on_a_noise_call()
+    run(state, "emergency.declare", {"member": "hopps", "location": PLACE})
+    problem = rejection(state, "incident.update", {"incident": incident, "priority": 3})
+    assert (problem.field, problem.code) == ("with.priority", "conflict")
+
+
+def test_an_available_unit_still_attached_is_sent_without_reassigning() -> None:
+    # An officer-initiated incident (or a cleared emergency) leaves the unit attached
+    # but available: it is not working that incident, so sending it needs no reassign;
+    # the incident it leaves is still named (and alerted if left with no unit).
+    state = roster()
+    with_ = {"member": "fangmeyer", "type": "TRAFFIC_STOP", "priority": 4, "location": PLACE}
+    mine = only(run(state, "incident.initiate", with_, "officer:fangmeyer"), "incident.created")
+    assert (state.units["ZPD-2"].status, state.units["ZPD-2"].incident) == (
+        "available",
+        mine["incident"],
+    )
+    other = new_incident(state, "THEFT", 3, offset(0, 500))
+    dispatched = only(
+        run(state, "unit.dispatch", {"incident": other, "units": ["ZPD-2"]}), "unit.dispatched"
+    )
+    assert dispatched["diverted_from"] == mine["incident"] and "reassign" not in dispatched
+
+
+def test_a_unit_logging_off_names_the_incident_it_leaves() -> None:
+    state = roster()
+    with_ = {"member": "fangmeyer", "type": "TRAFFIC_STOP", "priority": 1, "location": PLACE}
+    mine = only(run(state, "incident.initiate", with_, "officer:fangmeyer"), "incident.created")
+    logged_off = only(run(state, "shift.end", {"unit": "ZPD-2"}), "unit.logged_off")
+    assert logged_off["incident"] == mine["incident"]

@@ -241,6 +241,16 @@ def incident_update(state: State, cmd: c.IncidentUpdate, ctx: Context) -> list[E
     if cmd.type is not None and cmd.type.upper() != incident.type:
         changes["incident_type"] = cmd.type.upper()
     if cmd.priority is not None and cmd.priority != incident.priority:
+        emergency = next(
+            (e for e in state.emergencies.values() if e.open and e.incident == incident.id),
+            None,
+        )
+        if emergency is not None and cmd.priority != 1:
+            raise CommandRejected.one(
+                "with.priority",
+                f"emergency {emergency.id} is open on {incident.id}: it stays priority 1",
+                "conflict",
+            )
         changes["priority"] = cmd.priority
     if cmd.location is not None:
         location = point_of(cmd.location, "with.location")

@@ -203,7 +203,10 @@ def require_free_to_leave(
     other = unit.incident
     if other is None or other == incident_id or not state.incidents[other].open:
         return None
-    if reassign is False:
+    # An available unit still attached (the unit of a member whose emergency has been
+    # cleared) is not working that incident: sending it needs no reassignment, but
+    # the incident it leaves is still said (and alerted if left with no unit).
+    if reassign is False and unit.status != "available":
         raise CommandRejected.one(
             field_,
             f"unit {unit.id} is {unit.status} on incident {other}: "

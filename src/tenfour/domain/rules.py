@@ -75,6 +75,9 @@ UNIT_ON_INCIDENT = frozenset({"dispatched", "enroute", "onscene", "pursuit", "tr
 DISPATCHABLE = frozenset({"available", "busy", "dispatched", "enroute", "onscene"})
 #: Statuses counted as "responding" to an incident.
 RESPONDING = frozenset({"dispatched", "enroute", "onscene", "pursuit"})
+#: Statuses in which a unit counts toward an emergency's plan: responding, or carrying
+#: the patient to hospital (an ambulance transporting the downed officer is not missing).
+SERVING = RESPONDING | {"transporting", "athospital"}
 
 #: Member status -> statuses it may change to with ``member.status``. ``down`` is
 #: reached only through ``emergency.declare``; ``offduty`` only through ``shift.end``.

@@ -115,7 +115,9 @@ def shift_end(state: State, cmd: c.ShiftEnd, ctx: Context) -> list[Event]:
         raise CommandRejected.one(
             "with.unit", f"unit {unit.id} is {unit.status} on incident {unit.incident}", "conflict"
         )
-    data = {"unit": unit.id, "members": list(unit.members), "from": unit.status}
+    data: dict[str, object] = {"unit": unit.id, "members": list(unit.members), "from": unit.status}
+    if unit.incident is not None:
+        data["incident"] = unit.incident  # it leaves it: the incident may be uncovered now
     return [Event("unit.logged_off", f"unit:{unit.id}", data)]
 
 
@@ -153,6 +155,7 @@ def unit_dispatch(state: State, cmd: c.UnitDispatch, ctx: Context) -> list[Event
         }
         if leaves is not None:
             data["diverted_from"] = leaves
+        if leaves is not None and cmd.reassign:
             data["reassign"] = True
         events.append(Event("unit.dispatched", f"unit:{unit.id}", data))
     return events

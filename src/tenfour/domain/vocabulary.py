@@ -24,7 +24,7 @@ EVENT_FIELDS: dict[str, frozenset[str]] = {
         "member.registered": "member name agency rank radio",
         "unit.registered": "unit agency kind home",
         "unit.logged_on": "unit members status vehicle location",
-        "unit.logged_off": "unit members from",
+        "unit.logged_off": "unit members from incident",
         # Tips, calls and incidents. ``incident.updated`` repeats its changes at top
         # level so they can be matched directly.
         "tip.received": "tip tracking_code text anonymous location contact",

@@ -11,27 +11,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from tenfour.domain.commands import Command, parse_command
+from tenfour.domain.rules import SERVING
 from tenfour.domain.state import Alert, State
 from tenfour.domain.values import SYSTEM
 from tenfour.policies.config import PolicyConfig
 from tenfour.policies.recommend import responding_units
 from tenfour.policies.timers import MEMBER, UNIT, Watches
 
-#: Events that change no alert's condition (positions, history, the alerts' own ends).
-QUIET = frozenset(
-    {
-        "unit.located",
-        "member.located",
-        "recommendation.made",
-        "incident.noted",
-        "alert.resolved",
-        "alert.acknowledged",
-        "subject.added",
-        "arrest.recorded",
-        "bolo.issued",
-        "bolo.cancelled",
-    }
-)
+#: Events that change no alert's condition: automatic positions (never contact) and
+#: the system's own records. Any act of a person may be his contact.
+QUIET = frozenset({"unit.located", "member.located", "recommendation.made", "alert.resolved"})
 
 
 def plan_gaps(state: State, emergency_id: str, config: PolicyConfig) -> list[dict[str, object]]:
@@ -44,7 +33,7 @@ def plan_gaps(state: State, emergency_id: str, config: PolicyConfig) -> list[dic
     for need, wanted in config.mayday.items():
         found = [
             u
-            for u in responding_units(state, emergency.incident, config.kinds_for(need))
+            for u in responding_units(state, emergency.incident, config.kinds_for(need), SERVING)
             if u not in own
         ]
         if len(found) < wanted:

@@ -11,10 +11,11 @@ from collections.abc import Callable
 from typing import Any
 
 from tenfour.domain.commands import Command, parse_command
+from tenfour.domain.rules import SERVING
 from tenfour.domain.safety import condition_of, open_alert_for
 from tenfour.domain.state import Recorded, State
 from tenfour.domain.values import SYSTEM
-from tenfour.policies.alerts import committed_units, resolutions
+from tenfour.policies.alerts import committed_units, plan_gaps, resolutions
 from tenfour.policies.config import PolicyConfig
 from tenfour.policies.recommend import (
     DriveTimeOracle,
@@ -124,7 +125,9 @@ def plan(
     gaps: list[dict[str, object]] = []
     for need, wanted in config.mayday.items():
         kinds = config.kinds_for(need)
-        responding = [u for u in responding_units(state, incident.id, kinds) if u not in own]
+        responding = [
+            u for u in responding_units(state, incident.id, kinds, SERVING) if u not in own
+        ]
         missing = max(0, wanted - len(responding))
         if missing == 0 and topup:
             continue  # the first plan journals every need; a top-up only what is missing
@@ -153,14 +156,16 @@ def plan(
     return commands + plan_short(state, emergency.id, gaps)
 
 
-def plan_short(state: State, emergency_id: str, gaps: list[dict[str, object]]) -> list[Command]:
+def plan_short(
+    state: State, emergency_id: str, gaps: list[dict[str, object]], why: str = ""
+) -> list[Command]:
     """``plan_short`` (high) saying what a plan could not find (once per emergency)."""
     emergency = state.emergencies[emergency_id]
     if not gaps:
         return []
     if open_alert_for(state, condition_of("plan_short", None, None, None, emergency_id)):
         return []
-    lacking = ", ".join(f"{g['need']} {g['found']} of {g['wanted']}" for g in gaps)
+    lacking = ", ".join(f"{g['need']} {g['found']} of {g['wanted']}" for g in gaps) + why
     payload: dict[str, Any] = {
         "kind": "plan_short",
         "severity": "high",
@@ -171,6 +176,20 @@ def plan_short(state: State, emergency_id: str, gaps: list[dict[str, object]]) -
         "text": f"MAYDAY plan for {emergency_id} is short: {lacking}",
     }
     return [_system("alert.raise", {k: v for k, v in payload.items() if v is not None})]
+
+
+def on_incident_closed(
+    state: State, event: Recorded, config: PolicyConfig, oracle: DriveTimeOracle
+) -> list[Command]:
+    """An incident closed by force under an open emergency: its units are released, but
+    the member is still down until a supervisor clears it. Say so, as a plan short."""
+    commands: list[Command] = []
+    for emergency in state.emergencies.values():
+        if emergency.open and emergency.incident == event.data["incident"]:
+            gaps = plan_gaps(state, emergency.id, config)
+            why = f" (incident {emergency.incident} was closed with the emergency open)"
+            commands += plan_short(state, emergency.id, gaps, why)
+    return commands
 
 
 def on_emergency(
@@ -205,19 +224,19 @@ def on_position(
 def on_unit_moved(
     state: State, event: Recorded, config: PolicyConfig, oracle: DriveTimeOracle
 ) -> list[Command]:
-    """A unit left an incident for another: the incident left behind is alerted at once
-    if nobody is on it now, and an emergency there gets its plan filled up again.
-    A priority-1 incident whose last unit cleared (any reason) is alerted too."""
+    """A unit left an incident: for another one, or logged off while still on it. The
+    incident left behind is alerted at once if nobody is on it now, and an emergency
+    there gets its plan filled up again; so does an emergency whose unit stopped
+    serving it (went busy, available, out of service). A priority-1 incident whose last
+    unit cleared (any reason) is alerted too."""
     d = event.data
     left = d.get("diverted_from")
     why = f"{d.get('unit')} was taken to {d.get('incident')}"
-    if (
-        left is None
-        and event.type == "unit.status_changed"
-        and d["to"] in ("available", "outofservice")
-    ):
+    if left is None and event.type == "unit.logged_off" and d.get("incident"):
+        left, why = d["incident"], f"{d['unit']} logged off"
+    if left is None and event.type == "unit.status_changed" and d["to"] not in SERVING:
         incident = state.incidents.get(d.get("incident") or "")
-        if incident is not None and incident.priority == 1:
+        if incident is not None and (incident.priority == 1 or _has_emergency(state, incident.id)):
             left, why = incident.id, f"{d['unit']} went {d['to']}"
     if not left:
         return []
@@ -228,6 +247,10 @@ def on_unit_moved(
     if emergency is not None:
         commands += plan(state, emergency.id, config, oracle, topup=True)
     return commands
+
+
+def _has_emergency(state: State, incident_id: str) -> bool:
+    return any(e.open and e.incident == incident_id for e in state.emergencies.values())
 
 
 def uncovered(state: State, incident_id: str, why: str) -> list[Command]:
@@ -287,6 +310,8 @@ REACTIONS: dict[str, list[Reaction]] = {
     "member.located": [on_position],
     "unit.located": [on_position],
     "unit.dispatched": [on_unit_moved],
+    "unit.logged_off": [on_unit_moved],
+    "incident.closed": [on_incident_closed],
     "unit.status_changed": [on_unit_moved],
 }
 
@@ -307,7 +332,9 @@ def steps(
     own: list[Step] = [
         _bind(reaction, event, config, oracle) for reaction in REACTIONS.get(event.type, ())
     ]
-    return [*own, lambda state: list(resolutions(state, event.type, config, watches))]
+    # Alerts whose condition this event ended are resolved first: a reaction may set
+    # the same condition up again (a unit re-dispatched), which is then a new alert.
+    return [lambda state: list(resolutions(state, event.type, config, watches)), *own]
 
 
 def _bind(

@@ -36,15 +36,21 @@ class Ranked:
     chosen: list[str]
 
 
-def responding_units(state: State, incident_id: str, kinds: Collection[str]) -> list[str]:
-    """Units of those kinds already working the incident (dispatched through on scene)."""
+def responding_units(
+    state: State,
+    incident_id: str,
+    kinds: Collection[str],
+    statuses: Collection[str] = RESPONDING,
+) -> list[str]:
+    """Units of those kinds working the incident (dispatched through on scene, or the
+    ``statuses`` given)."""
     incident = state.incidents.get(incident_id)
     if incident is None:
         return []
     return [
         u
         for u in incident.units
-        if state.units[u].kind in kinds and state.units[u].status in RESPONDING
+        if state.units[u].kind in kinds and state.units[u].status in statuses
     ]
 
 
@@ -72,6 +78,14 @@ def _why_not(
         return f"in pursuit on {unit.incident} (cannot be diverted)"
     if allow_divert and unit.status in RESPONDING and unit.incident:
         other = state.incidents.get(unit.incident)
+        helping = next(
+            (e for e in state.emergencies.values() if e.open and e.incident == unit.incident),
+            None,
+        )
+        if helping is not None:
+            # Never rob one officer's emergency to answer another's: plans would take
+            # units back and forth for ever.
+            return f"{unit.status} on emergency {helping.id} ({unit.incident})"
         if other is not None and other.priority in config.divert_priorities:
             return None
         if other is not None:
