@@ -11,6 +11,7 @@ from tenfour.domain.incidents import incident_updated
 from tenfour.domain.lookup import (
     Context,
     actor_member,
+    committed_to,
     get_alert,
     get_emergency,
     get_incident,
@@ -144,6 +145,10 @@ def emergency_declare(state: State, cmd: c.EmergencyDeclare, ctx: Context) -> li
     who: dict[str, object] = {}
     if member is not None:
         who["member"] = member.id
+    if unit is not None and member is not None and committed_to(state, unit) is not None:
+        # His partner went down first: the unit stays with that emergency (a unit can
+        # be at one scene only); this one's plan is worked out without it.
+        unit = None
     if unit is not None:
         who["unit"] = unit.id
     declared: dict[str, object] = {

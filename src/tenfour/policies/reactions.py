@@ -221,32 +221,52 @@ def on_position(
     return commands
 
 
+def _left(state: State, event: Recorded) -> tuple[str, str] | None:
+    """The incident a unit left with this event (for another, by logging off, or by no
+    longer serving an emergency or a priority-1 incident), and why; None otherwise."""
+    d = event.data
+    if d.get("diverted_from"):
+        return d["diverted_from"], f"{d.get('unit')} was taken to {d.get('incident')}"
+    if event.type == "unit.logged_off" and d.get("incident"):
+        return d["incident"], f"{d['unit']} logged off"
+    if event.type == "unit.status_changed" and d["to"] not in SERVING:
+        incident = state.incidents.get(d.get("incident") or "")
+        if incident is not None and (incident.priority == 1 or _has_emergency(state, incident.id)):
+            return incident.id, f"{d['unit']} went {d['to']}"
+    return None
+
+
 def on_unit_moved(
     state: State, event: Recorded, config: PolicyConfig, oracle: DriveTimeOracle
 ) -> list[Command]:
-    """A unit left an incident: for another one, or logged off while still on it. The
-    incident left behind is alerted at once if nobody is on it now, and an emergency
-    there gets its plan filled up again; so does an emergency whose unit stopped
-    serving it (went busy, available, out of service). A priority-1 incident whose last
-    unit cleared (any reason) is alerted too."""
-    d = event.data
-    left = d.get("diverted_from")
-    why = f"{d.get('unit')} was taken to {d.get('incident')}"
-    if left is None and event.type == "unit.logged_off" and d.get("incident"):
-        left, why = d["incident"], f"{d['unit']} logged off"
-    if left is None and event.type == "unit.status_changed" and d["to"] not in SERVING:
-        incident = state.incidents.get(d.get("incident") or "")
-        if incident is not None and (incident.priority == 1 or _has_emergency(state, incident.id)):
-            left, why = incident.id, f"{d['unit']} went {d['to']}"
-    if not left:
+    """A unit left an incident: the incident left behind is alerted at once if nobody is
+    on it now (DOMAIN.md: no incident goes uncovered in silence)."""
+    left = _left(state, event)
+    return uncovered(state, left[0], left[1]) if left else []
+
+
+def top_up(
+    state: State, event: Recorded, config: PolicyConfig, oracle: DriveTimeOracle
+) -> list[Command]:
+    """An emergency on the incident a unit left gets its plan filled up again: the first
+    one still short that has no plan_short alert yet. Run as several steps, each on the
+    state the one before left, so two emergencies on one scene never pick the same unit."""
+    left = _left(state, event)
+    if left is None:
         return []
-    commands = uncovered(state, left, why)
-    # One top-up per incident: two emergencies on one scene share its responders, and
-    # two plans worked out on the same state would pick the same units twice.
-    emergency = next((e for e in state.emergencies.values() if e.open and e.incident == left), None)
-    if emergency is not None:
-        commands += plan(state, emergency.id, config, oracle, topup=True)
-    return commands
+    for emergency in state.emergencies.values():
+        if not emergency.open or emergency.incident != left[0]:
+            continue
+        if not plan_gaps(state, emergency.id, config):
+            continue
+        if open_alert_for(state, condition_of("plan_short", None, None, None, emergency.id)):
+            continue
+        return plan(state, emergency.id, config, oracle, topup=True)
+    return []
+
+
+#: Emergencies on one scene that a single unit's leaving may leave short, one step each.
+_TOP_UPS: list[Reaction] = [top_up, top_up, top_up]
 
 
 def _has_emergency(state: State, incident_id: str) -> bool:
@@ -302,17 +322,17 @@ def on_alert_raised(
 Reaction = Callable[[State, Recorded, PolicyConfig, DriveTimeOracle], list[Command]]
 
 REACTIONS: dict[str, list[Reaction]] = {
-    "incident.created": [on_incident_created, on_unit_moved],
+    "incident.created": [on_incident_created, on_unit_moved, *_TOP_UPS],
     "backup.requested": [on_backup_requested],
-    "emergency.declared": [on_emergency, on_unit_moved],
-    "emergency.located": [on_emergency, on_unit_moved],
+    "emergency.declared": [on_emergency, on_unit_moved, *_TOP_UPS],
+    "emergency.located": [on_emergency, on_unit_moved, *_TOP_UPS],
     "alert.raised": [on_alert_raised],
     "member.located": [on_position],
     "unit.located": [on_position],
-    "unit.dispatched": [on_unit_moved],
-    "unit.logged_off": [on_unit_moved],
+    "unit.dispatched": [on_unit_moved, *_TOP_UPS],
+    "unit.logged_off": [on_unit_moved, *_TOP_UPS],
     "incident.closed": [on_incident_closed],
-    "unit.status_changed": [on_unit_moved],
+    "unit.status_changed": [on_unit_moved, *_TOP_UPS],
 }
 
 

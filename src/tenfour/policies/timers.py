@@ -114,7 +114,11 @@ class Watches:
     def _unassigned_watch(self, state: State, incident_id: str, at: datetime) -> None:
         incident = state.incidents[incident_id]
         key = (UNASSIGNED, incident_id)
-        if incident.priority == 1 and not incident.units and incident.open:
+        alerted = any(
+            a.active and a.kind == "incident_unassigned" and a.incident == incident_id
+            for a in state.alerts.values()
+        )
+        if incident.priority == 1 and not incident.units and incident.open and not alerted:
             if key not in self.pending:
                 wait = self.config.timers.unassigned_p1_s
                 self.pending[key] = Watch(
