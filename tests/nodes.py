@@ -93,7 +93,8 @@ class Node:
         return body
 
     def kill9(self) -> None:
-        """A crash: SIGKILL, nothing of the process runs after it."""
+        """A crash: SIGKILL, nothing of the process runs after it (``stop`` afterwards
+        still removes its log)."""
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGKILL)
             self.process.wait(timeout=10)
@@ -110,6 +111,7 @@ class Node:
                 self.process.wait(timeout=10)
         self.client.close()
         self._log.close()
+        Path(self._log.name).unlink(missing_ok=True)
 
 
 def wait_for(check: Callable[[], Any], timeout_s: float, what: str) -> Any:

@@ -94,6 +94,7 @@ def test_kill_9_after_the_emergency_commits_still_dispatches_the_plan_once(datab
             assert plan_of(journal(database), incident) == ([], [])
         finally:
             first.kill9()
+            first.stop()  # (its log file)
     passwords = first.passwords
     second = Node(database, name="second").wait_ready()
     try:
