@@ -77,6 +77,8 @@ UNITS: dict[str, tuple[str, str, list[str], tuple[int, int] | None, bool]] = {
 }
 #: Registered, on no unit at 0:00 (a shift may start with him).
 SPARE = ["yax"]
+#: Members of whom no position is known until one is reported (logged on without one).
+UNPLACED = ["trunkaby", "otterton", "manchas", "yax"]
 UNIT_IDS = list(UNITS)
 AMBULANCES = ["M-1", "M-2"]
 MEMBER_IDS = [m for (_, _, members, _, _) in UNITS.values() for m in members] + SPARE
@@ -525,7 +527,7 @@ class SafetyModel(RuleBasedStateMachine):
 
     @rule(
         member=members,
-        status=st.sampled_from(["away", "pursuit", "onscene", "with_unit"]),
+        status=st.sampled_from(["pursuit", "away", "onscene", "with_unit", "pursuit"]),
         by_self=st.booleans(),
         on=st.none() | index,
     )
@@ -567,16 +569,19 @@ class SafetyModel(RuleBasedStateMachine):
         self.do(officer(member) if by_self else DISPATCHER, "backup.request", with_)
 
     @rule(unit=st.sampled_from(AMBULANCES), by_crew=st.booleans())
+    def ambulance_on_scene(self, unit: str, by_crew: bool) -> None:
+        """An ambulance arrives (a transport starts on scene)."""
+        actor = self.crew(unit) if by_crew else DISPATCHER
+        self.do(actor, "unit.status", {"unit": unit, "status": "onscene"})
+
+    @rule(unit=st.sampled_from(AMBULANCES), by_crew=st.booleans())
     def start_transport(self, unit: str, by_crew: bool) -> None:
-        with_ = {"unit": unit, "patient": {"description": "adult, injured"}}
-        self.do(
-            self.crew(unit) if by_crew else DISPATCHER,
-            "transport.start",
-            {
-                **with_,
-                "destination": HOSPITAL,
-            },
-        )
+        with_ = {
+            "unit": unit,
+            "patient": {"description": "adult, injured"},
+            "destination": HOSPITAL,
+        }
+        self.do(self.crew(unit) if by_crew else DISPATCHER, "transport.start", with_)
 
     @rule(unit=st.sampled_from(AMBULANCES), by_crew=st.booleans())
     def arrive(self, unit: str, by_crew: bool) -> None:
@@ -633,6 +638,12 @@ class SafetyModel(RuleBasedStateMachine):
         if where is not None:
             with_["location"] = place(*where)
         self.do(actor, "emergency.declare", with_)
+
+    @rule(member=st.sampled_from(UNPLACED), by_self=st.booleans())
+    def declare_emergency_unplaced(self, member: str, by_self: bool) -> None:
+        """ "Officer down" for a member of whom no position may be known: never refused."""
+        actor = officer(member) if by_self else DISPATCHER
+        self.do(actor, "emergency.declare", {"member": member, "text": "officer down"})
 
     @precondition(has_emergencies)
     @rule(i=index, unlocated_first=st.booleans(), north=metres, east=metres)
