@@ -23,6 +23,7 @@ from contextlib import contextmanager, suppress
 from datetime import datetime, timedelta
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, note, settings
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
@@ -46,11 +47,28 @@ from .domain_support import PLACE, T0, StraightLine, offset
 # --- profiles ----------------------------------------------------------------------------------
 LONG = os.environ.get("TENFOUR_LONG") == "1"
 SETTINGS = settings(
-    max_examples=1000 if LONG else 40,
-    stateful_step_count=60 if LONG else 30,
+    max_examples=1000 if LONG else 100,
+    stateful_step_count=60 if LONG else 40,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
+
+# --- known bugs ----------------------------------------------------------------------------------
+#: Bugs this machine found that are not fixed yet, each pinned by a strict xfail story at
+#: the end of this file. The random runs do not send the trigger of one an invariant would
+#: catch (``_known_bug``), so they stay green and keep looking for new ones. A fix makes
+#: its story pass, which a strict xfail reports as a failure: then remove the entry here.
+KNOWN_BUGS: dict[str, str] = {
+    "partner_left_behind": (
+        "two of one crew down at two scenes, the first emergency cleared: their unit stays "
+        "on the first one's incident while the second is still down elsewhere (invariant 3)"
+    ),
+    "initiated_unit_available": (
+        "incident.initiate leaves the officer's unit available on his own incident: it is "
+        "recommended first for the next call and dispatched off it without reassign: true "
+        "(DOMAIN.md: reassigning is explicit)"
+    ),
+}
 
 # --- the roster ----------------------------------------------------------------------------------
 ADMIN = Actor("admin", "root")
@@ -187,6 +205,7 @@ class SafetyModel(RuleBasedStateMachine):
         self.model_errors: list[str] = []
         self.timer_refusals: list[str] = []
         self.noted = 0
+        self.avoid_known_bugs = True
         self.told: list[str] = []
         self.in_step = 0
         self.service.subscribe(self._seen)
@@ -381,6 +400,10 @@ class SafetyModel(RuleBasedStateMachine):
         """Submit one command; a refusal is a legal outcome. The story is noted."""
         stamp = f"+{int((self.now() - T0).total_seconds())}s"
         line = f"{stamp} {actor} {command} {json.dumps(with_)}"
+        known = self._known_bug(command, with_) if self.avoid_known_bugs else None
+        if known is not None:
+            self.say(f"{line}\n    not sent: it would trigger the known bug {known}")
+            return False
         self.in_step = 0
         try:
             self.service.submit(command, with_, actor)
@@ -394,6 +417,16 @@ class SafetyModel(RuleBasedStateMachine):
         self.say(line)
         self._note_events()
         return True
+
+    def _known_bug(self, command: str, with_: dict[str, Any]) -> str | None:
+        """The entry of ``KNOWN_BUGS`` this command would trigger, if any."""
+        if "partner_left_behind" in KNOWN_BUGS and command == "emergency.clear":
+            cleared = self.state.emergencies.get(str(with_["emergency"]))
+            if cleared is not None and cleared.open:
+                for unit in self._own(cleared):
+                    if any(e.id != cleared.id for e in self._committed(unit)):
+                        return "partner_left_behind"
+        return None
 
     def say(self, line: str) -> None:
         """Tell the story: printed by Hypothesis with a counterexample, and by a replay."""
@@ -641,7 +674,7 @@ class SafetyModel(RuleBasedStateMachine):
 
     @rule(member=st.sampled_from(UNPLACED), by_self=st.booleans())
     def declare_emergency_unplaced(self, member: str, by_self: bool) -> None:
-        """ "Officer down" for a member of whom no position may be known: never refused."""
+        """An officer down of whom no position may be known: never refused (DOMAIN.md)."""
         actor = officer(member) if by_self else DISPATCHER
         self.do(actor, "emergency.declare", {"member": member, "text": "officer down"})
 
@@ -755,7 +788,8 @@ class SafetyModel(RuleBasedStateMachine):
                 continue
             if self._active("incident_unassigned", incident=incident.id):
                 continue
-            since = self.p1_since[incident.id]
+            since = self.p1_since.get(incident.id)
+            assert since is not None, f"the model missed {incident.id} becoming priority 1"
             young = self.now() - since < limit
             had = incident.id in self.had_unit_as_p1
             assert young and not had, (
@@ -899,6 +933,7 @@ class Story:
 
     def __init__(self) -> None:
         self.machine = SafetyModel()
+        self.machine.avoid_known_bugs = False  # a story sends exactly what it says
         self.check()
 
     def check(self) -> None:
@@ -982,7 +1017,15 @@ def test_two_of_a_crew_down_at_two_scenes() -> None:
     with story() as s:
         s.declare_emergency(by="self", member="hopps", where=None)
         s.declare_emergency(by="self", member="wilde", where=(0, 0))
-        s.clear_emergency(i=1, by=SUPERVISOR)
+        s.clear_emergency(i=1, by=SUPERVISOR)  # wilde's
+
+
+@pytest.mark.xfail(strict=True, reason=KNOWN_BUGS["partner_left_behind"])
+def test_two_of_a_crew_down_at_two_scenes_the_first_cleared() -> None:
+    with story() as s:
+        s.declare_emergency(by="self", member="hopps", where=None)
+        s.declare_emergency(by="self", member="wilde", where=(0, 0))
+        s.clear_emergency(i=0, by=SUPERVISOR)  # hopps's: P-1 stays on his incident
 
 
 def test_two_emergencies_on_one_scene_with_different_own_units() -> None:
@@ -990,3 +1033,37 @@ def test_two_emergencies_on_one_scene_with_different_own_units() -> None:
         s.declare_emergency(by="self", member="hopps", where=(1000, 300))  # M-2 is the ALS
         s.declare_emergency(by="self", member="medic3", where=None)  # M-2's medic, same scene
         s.unit_status(unit="M-1", choice=2, other=None, by_crew=False)  # dispatched -> available
+
+
+def test_a_responder_down_on_the_scene_is_not_counted_for_the_first_emergency() -> None:
+    with story() as s:
+        s.declare_emergency(by="self", member="hopps", where=(0, 0))  # P-3 among the police
+        s.declare_emergency(by="self", member="wolford", where=(0, 0))  # P-3's, on that scene
+        s.unit_status(unit="P-2", choice=2, other=None, by_crew=False)  # dispatched -> available
+
+
+def test_two_lowered_mayday_incidents_do_not_take_units_back_and_forth() -> None:
+    with story() as s:
+        s.declare_emergency(by="self", member="hopps", where=None)
+        s.declare_emergency(by="self", member="swinton", where=None)
+        s.reprioritize(i=0, priority=3)
+        s.reprioritize(i=1, priority=3)
+        s.dispatch(i=1, chosen=["P-2"], reassign=True, mode="emergency")
+
+
+def test_the_distressed_members_unit_is_not_sent_to_another_emergency() -> None:
+    with story() as s:
+        s.declare_emergency(by="self", member="hopps", where=None)  # P-1 stays, available
+        s.declare_emergency(by="self", member="swinton", where=None)  # few police are left
+
+
+@pytest.mark.xfail(strict=True, reason=KNOWN_BUGS["initiated_unit_available"])
+def test_a_unit_on_its_own_officer_initiated_incident_is_reassigned_explicitly() -> None:
+    with story() as s:
+        s.initiate_incident(
+            member="hopps", by_self=True, type_="SUSPICIOUS", priority=2, north=0, east=0
+        )
+        s.open_incident(by=CALLTAKER, type_="THEFT", priority=3, north=300, east=0)
+        s.dispatch(i=1, chosen=["P-1"], reassign=False, mode="routine")
+        taken = [e.data for e in s.machine.store.read() if e.type == "unit.dispatched"]
+        assert not taken, f"P-1 taken off hopps's incident without reassign: {taken}"
