@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from tenfour.domain.commands import Command, parse_command
+from tenfour.domain.safety import condition_of, open_alert_for
 from tenfour.domain.state import Recorded, State
 from tenfour.domain.values import SYSTEM
 from tenfour.policies.config import PolicyConfig
@@ -114,10 +115,8 @@ class Watches:
     def _unassigned_watch(self, state: State, incident_id: str, at: datetime) -> None:
         incident = state.incidents[incident_id]
         key = (UNASSIGNED, incident_id)
-        alerted = any(
-            a.active and a.kind == "incident_unassigned" and a.incident == incident_id
-            for a in state.alerts.values()
-        )
+        condition = condition_of("incident_unassigned", None, None, incident_id, None)
+        alerted = open_alert_for(state, condition) is not None
         if incident.priority == 1 and not incident.units and incident.open and not alerted:
             if key not in self.pending:
                 wait = self.config.timers.unassigned_p1_s
