@@ -7,33 +7,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from tenfour.domain.state import Recorded
+from tenfour.views.sentences import Names, sentence
 
 
-def describe(type_: str, d: Mapping[str, Any]) -> str:
-    """One line a dispatcher can read at a glance."""
-    match type_:
-        case "incident.created":
-            return f"{d['incident_type']} P{d['priority']} created from {d['source']}"
-        case "unit.dispatched":
-            return f"{d['unit']} dispatched ({d['mode']})"
-        case "unit.status_changed":
-            return f"{d['unit']} {d['from']} -> {d['to']}"
-        case "member.status_changed":
-            return f"{d['member']} {d['from']} -> {d['to']}" + (
-                f": {d['text']}" if d.get("text") else ""
-            )
-        case "recommendation.made":
-            units = ", ".join(
-                f"{c['unit']} {c['eta_s']:.0f}s" for c in d["candidates"][: d["count"]]
-            )
-            return f"recommended for {d['purpose']} ({d['need']} x{d['count']}): {units or 'none'}"
-        case "alert.raised":
-            who = d.get("member") or d.get("unit") or d.get("incident") or ""
-            return f"ALERT {d['kind']} {who}".rstrip()
-        case "incident.noted" | "member.checked_in":
-            return str(d.get("text") or type_)
-        case _:
-            return type_
+def describe(type_: str, d: Mapping[str, Any], names: Names | None = None) -> str:
+    """One line a dispatcher can read at a glance (see ``views.sentences``)."""
+    return sentence(type_, d, names)
 
 
 class Timelines:
@@ -41,8 +20,10 @@ class Timelines:
 
     def __init__(self) -> None:
         self._entries: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        self._names = Names()
 
     def apply(self, event: Recorded) -> None:
+        self._names.learn(event.type, event.data)
         incident = event.data.get("incident")
         if not isinstance(incident, str):
             return
@@ -52,7 +33,7 @@ class Timelines:
                 "at": event.at,
                 "by": event.by,
                 "type": event.type,
-                "text": describe(event.type, event.data),
+                "text": describe(event.type, event.data, self._names),
                 "data": dict(event.data),
             }
         )
