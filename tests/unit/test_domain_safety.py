@@ -487,27 +487,53 @@ def test_an_emergency_incident_stays_priority_1() -> None:
     assert (problem.field, problem.code) == ("with.priority", "conflict")
 
 
-def test_an_available_unit_still_attached_is_sent_without_reassigning() -> None:
-    # An officer-initiated incident (or a cleared emergency) leaves the unit attached
-    # but available: it is not working that incident, so sending it needs no reassign;
-    # the incident it leaves is still named (and alerted if left with no unit).
+def test_an_officer_initiated_incident_puts_his_unit_on_scene() -> None:
+    # The safety model found the unit left available on its own incident: recommended
+    # first for the next call and taken off it without reassign (DOMAIN.md: reassigning
+    # is explicit).
     state = roster()
     with_ = {"member": "fangmeyer", "type": "TRAFFIC_STOP", "priority": 4, "location": PLACE}
-    mine = only(run(state, "incident.initiate", with_, "officer:fangmeyer"), "incident.created")
-    assert (state.units["ZPD-2"].status, state.units["ZPD-2"].incident) == (
+    events = run(state, "incident.initiate", with_, "officer:fangmeyer")
+    mine = only(events, "incident.created")
+    status = only(events, "unit.status_changed")
+    assert (status["from"], status["to"], status["incident"]) == (
         "available",
+        "onscene",
+        mine["incident"],
+    )
+    assert (state.units["ZPD-2"].status, state.units["ZPD-2"].incident) == (
+        "onscene",
         mine["incident"],
     )
     other = new_incident(state, "THEFT", 3, offset(0, 500))
+    problem = rejection(state, "unit.dispatch", {"incident": other, "units": ["ZPD-2"]})
+    assert (problem.field, problem.code) == ("with.units.0", "conflict")
+    assert mine["incident"] in problem.reason
     dispatched = only(
-        run(state, "unit.dispatch", {"incident": other, "units": ["ZPD-2"]}), "unit.dispatched"
+        run(state, "unit.dispatch", {"incident": other, "units": ["ZPD-2"], "reassign": True}),
+        "unit.dispatched",
     )
-    assert dispatched["diverted_from"] == mine["incident"] and "reassign" not in dispatched
+    assert dispatched["diverted_from"] == mine["incident"]
 
 
-def test_a_unit_logging_off_names_the_incident_it_leaves() -> None:
+def test_a_unit_on_its_own_stop_cannot_log_off_from_it() -> None:
     state = roster()
     with_ = {"member": "fangmeyer", "type": "TRAFFIC_STOP", "priority": 1, "location": PLACE}
     mine = only(run(state, "incident.initiate", with_, "officer:fangmeyer"), "incident.created")
-    logged_off = only(run(state, "shift.end", {"unit": "ZPD-2"}), "unit.logged_off")
-    assert logged_off["incident"] == mine["incident"]
+    problem = rejection(state, "shift.end", {"unit": "ZPD-2"})
+    assert (problem.field, problem.code) == ("with.unit", "conflict")
+    assert mine["incident"] in problem.reason
+
+
+def test_on_scene_pressed_again_is_contact_not_an_error() -> None:
+    state = roster()
+    with_ = {"member": "fangmeyer", "type": "TRAFFIC_STOP", "priority": 4, "location": PLACE}
+    mine = only(run(state, "incident.initiate", with_, "officer:fangmeyer"), "incident.created")
+    again = {"unit": "ZPD-2", "status": "onscene", "incident": mine["incident"]}
+    repeat = only(run(state, "unit.status", again, "officer:fangmeyer"), "unit.status_changed")
+    assert (repeat["from"], repeat["to"], repeat["incident"]) == (
+        "onscene",
+        "onscene",
+        mine["incident"],
+    )
+    assert state.units["ZPD-2"].incident == mine["incident"]

@@ -75,7 +75,7 @@ def test_an_incident_an_officer_initiated_gets_no_recommendation() -> None:
     desk = Desk()
     with_ = {"member": "hopps", "type": "TRAFFIC", "priority": 4, "location": PLACE}
     recs = desk.run("incident.initiate", with_, "officer:hopps", react_too=True)
-    assert types(recs) == ["incident.created"]
+    assert types(recs) == ["incident.created", "unit.status_changed"]  # on scene, on view
 
 
 # --- backup --------------------------------------------------------------------------------------

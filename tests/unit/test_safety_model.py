@@ -23,7 +23,6 @@ from contextlib import contextmanager, suppress
 from datetime import datetime, timedelta
 from typing import Any
 
-import pytest
 from hypothesis import HealthCheck, note, settings
 from hypothesis import strategies as st
 from hypothesis.errors import InvalidArgument
@@ -58,17 +57,7 @@ SETTINGS = settings(
 #: the end of this file. The random runs do not send the trigger of one an invariant would
 #: catch (``_known_bug``), so they stay green and keep looking for new ones. A fix makes
 #: its story pass, which a strict xfail reports as a failure: then remove the entry here.
-KNOWN_BUGS: dict[str, str] = {
-    "partner_left_behind": (
-        "two of one crew down at two scenes, the first emergency cleared: their unit stays "
-        "on the first one's incident while the second is still down elsewhere (invariant 3)"
-    ),
-    "initiated_unit_available": (
-        "incident.initiate leaves the officer's unit available on his own incident: it is "
-        "recommended first for the next call and dispatched off it without reassign: true "
-        "(DOMAIN.md: reassigning is explicit)"
-    ),
-}
+KNOWN_BUGS: dict[str, str] = {}
 
 # --- the roster ----------------------------------------------------------------------------------
 ADMIN = Actor("admin", "root")
@@ -420,12 +409,9 @@ class SafetyModel(RuleBasedStateMachine):
 
     def _known_bug(self, command: str, with_: dict[str, Any]) -> str | None:
         """The entry of ``KNOWN_BUGS`` this command would trigger, if any."""
-        if "partner_left_behind" in KNOWN_BUGS and command == "emergency.clear":
-            cleared = self.state.emergencies.get(str(with_["emergency"]))
-            if cleared is not None and cleared.open:
-                for unit in self._own(cleared):
-                    if any(e.id != cleared.id for e in self._committed(unit)):
-                        return "partner_left_behind"
+        # None pinned now; an entry's trigger goes here, e.g.
+        # ``if "name" in KNOWN_BUGS and command == "...": return "name"``.
+        del command, with_
         return None
 
     def say(self, line: str) -> None:
@@ -1020,7 +1006,6 @@ def test_two_of_a_crew_down_at_two_scenes() -> None:
         s.clear_emergency(i=1, by=SUPERVISOR)  # wilde's
 
 
-@pytest.mark.xfail(strict=True, reason=KNOWN_BUGS["partner_left_behind"])
 def test_two_of_a_crew_down_at_two_scenes_the_first_cleared() -> None:
     with story() as s:
         s.declare_emergency(by="self", member="hopps", where=None)
@@ -1057,7 +1042,6 @@ def test_the_distressed_members_unit_is_not_sent_to_another_emergency() -> None:
         s.declare_emergency(by="self", member="swinton", where=None)  # few police are left
 
 
-@pytest.mark.xfail(strict=True, reason=KNOWN_BUGS["initiated_unit_available"])
 def test_a_unit_on_its_own_officer_initiated_incident_is_reassigned_explicitly() -> None:
     with story() as s:
         s.initiate_incident(

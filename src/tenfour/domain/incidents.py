@@ -22,6 +22,7 @@ from tenfour.domain.lookup import (
     require_free_to_leave,
     require_own_unit,
 )
+from tenfour.domain.rules import SERVING
 from tenfour.domain.state import Incident, State
 from tenfour.domain.values import distance_m
 
@@ -232,7 +233,24 @@ def incident_initiate(state: State, cmd: c.IncidentInitiate, ctx: Context) -> li
         data["member"] = member.id
     if cmd.text:
         data["text"] = cmd.text
-    return [Event("incident.created", f"incident:{incident}", data)]
+    events = [Event("incident.created", f"incident:{incident}", data)]
+    if unit.status not in SERVING:
+        # He is at it (an on-view stop, a pursuit): his unit is working it, so it is
+        # neither recommended for the next call nor taken off it without reassign.
+        events.append(
+            Event(
+                "unit.status_changed",
+                f"unit:{unit.id}",
+                {
+                    "unit": unit.id,
+                    "from": unit.status,
+                    "to": "onscene",
+                    "incident": incident,
+                    "reason": "officer-initiated",
+                },
+            )
+        )
+    return events
 
 
 def incident_update(state: State, cmd: c.IncidentUpdate, ctx: Context) -> list[Event]:

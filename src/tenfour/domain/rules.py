@@ -69,6 +69,10 @@ UNIT_TRANSITIONS: dict[str, tuple[str, ...]] = {
     "offduty": (),
 }
 
+#: Statuses a crew may report again (a repeat is contact); never ``dispatched`` (only a
+#: dispatcher's ``unit.dispatch`` gives it) nor ``offduty`` (``shift.end``).
+REPEATABLE = frozenset(to for allowed in UNIT_TRANSITIONS.values() for to in allowed)
+
 #: Statuses that mean the unit is working an incident (it must have one).
 UNIT_ON_INCIDENT = frozenset({"dispatched", "enroute", "onscene", "pursuit", "transporting"})
 #: Statuses a unit may be dispatched from (the others first need a status change).

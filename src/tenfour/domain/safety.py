@@ -24,7 +24,7 @@ from tenfour.domain.lookup import (
     require_own_unit,
     require_self,
 )
-from tenfour.domain.state import Alert, Incident, Member, State, Unit
+from tenfour.domain.state import Alert, Emergency, Incident, Member, State, Unit
 from tenfour.domain.values import distance_m
 
 #: The incident type an officer emergency turns its incident into (APCO style).
@@ -224,7 +224,38 @@ def emergency_clear(state: State, cmd: c.EmergencyClear, ctx: Context) -> list[E
         data["member"] = emergency.member
     if cmd.text:
         data["text"] = cmd.text
+    follow = _units_that_follow(state, emergency)
+    if follow:
+        data["follow"] = follow
     return [Event("emergency.cleared", f"emergency:{emergency.id}", data)]
+
+
+def _units_that_follow(state: State, cleared: Emergency) -> list[dict[str, str]]:
+    """Units that stay with another distressed member once ``cleared`` is over.
+
+    Two of one crew down at two scenes: their unit stayed on the first emergency's
+    incident. When that one is cleared, it goes with the partner still down (DOMAIN.md:
+    the distressed member's unit stays with him)."""
+    follow = []
+    for unit_id in sorted(_own_units(state, cleared)):
+        for other in state.emergencies.values():
+            if other.id == cleared.id or not other.open or other.incident is None:
+                continue
+            if unit_id not in _own_units(state, other):
+                continue
+            if state.units[unit_id].incident != other.incident:
+                follow.append({"unit": unit_id, "incident": other.incident, "emergency": other.id})
+            break
+    return follow
+
+
+def _own_units(state: State, emergency: Emergency) -> set[str]:
+    """The distressed member's unit (and the unit the emergency was declared for)."""
+    own = {emergency.unit} if emergency.unit else set()
+    member = state.members.get(emergency.member or "")
+    if member is not None and member.unit:
+        own.add(member.unit)
+    return {u for u in own if u in state.units}
 
 
 def alert_acknowledge(state: State, cmd: c.AlertAcknowledge, ctx: Context) -> list[Event]:

@@ -535,6 +535,9 @@ def _commit_unit(s: State, d: Mapping[str, Any]) -> None:
 
 def _emergency_cleared(s: State, e: Recorded) -> None:
     s.emergencies[e.data["emergency"]].cleared_at = e.at
+    for follow in e.data.get("follow", []):
+        # The unit goes on to the partner still down (safety.emergency_clear).
+        _attach_unit(s, s.units[follow["unit"]], follow["incident"])
 
 
 def _subject_added(s: State, e: Recorded) -> None:

@@ -22,6 +22,7 @@ from tenfour.domain.lookup import (
 from tenfour.domain.rules import (
     DISPATCHABLE,
     MEMBER_TRANSITIONS,
+    REPEATABLE,
     UNIT_ON_INCIDENT,
     UNIT_TRANSITIONS,
 )
@@ -164,6 +165,11 @@ def unit_dispatch(state: State, cmd: c.UnitDispatch, ctx: Context) -> list[Event
 def unit_status(state: State, cmd: c.UnitStatusChange, ctx: Context) -> list[Event]:
     unit = get_on_duty_unit(state, cmd.unit)
     require_own_unit(ctx, state, unit)
+    if cmd.status == unit.status in REPEATABLE and cmd.incident in (None, unit.incident):
+        # A repeat ("on scene" pressed again, or after an on-view incident put the unit
+        # on scene already) is contact from the crew, not a mistake to refuse.
+        location = point_of(cmd.location, "with.location") if cmd.location else None
+        return [_status_event(unit, cmd.status, incident=unit.incident, location=location)]
     allowed = UNIT_TRANSITIONS[unit.status]
     if cmd.status not in allowed:
         raise CommandRejected.one(

@@ -54,7 +54,7 @@ EVENT_FIELDS: dict[str, frozenset[str]] = {
             "emergency incident location text member unit own_incident away_from diverted_from"
         ),
         "emergency.located": "emergency incident location member unit diverted_from",
-        "emergency.cleared": "emergency incident member text",
+        "emergency.cleared": "emergency incident member text follow",
         "alert.raised": (
             "alert kind severity member unit incident emergency text missing need cause_seq"
             " resolves"

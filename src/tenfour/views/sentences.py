@@ -240,7 +240,14 @@ SENTENCES: dict[str, Callable[[Mapping[str, Any], Names], str]] = {
     "backup.requested": _backup,
     "emergency.declared": _declared,
     "emergency.located": lambda d, n: f"Officer down located at {place(d.get('location'))}",
-    "emergency.cleared": lambda d, n: "Officer down cleared by supervisor" + _said(d),
+    "emergency.cleared": lambda d, n: (
+        "Officer down cleared by supervisor"
+        + _said(d)
+        + "".join(
+            f"; {f['unit']} stays with emergency {f['emergency']} on {f['incident']}"
+            for f in d.get("follow", [])
+        )
+    ),
     "alert.raised": _alert,
     "alert.acknowledged": lambda d, n: "Alert acknowledged",
     "alert.resolved": _resolved,
