@@ -258,6 +258,8 @@ const APPLY = {
   },
   "emergency.cleared": (s, d, e) => {
     s.emergencies[d.emergency].cleared_at = e.at;
+    // The unit goes on to the partner still down (domain/safety.py emergency_clear).
+    for (const follow of d.follow || []) attachUnit(s, s.units[follow.unit], follow.incident);
   },
   "alert.raised": (s, d, e) => {
     count(s, "alert");
