@@ -64,10 +64,11 @@ def test_my_unit_and_the_status_buttons(mdt: Any, site: Site, errors: list[str])
 
 def test_check_in_and_backup(mdt: Any, site: Site, errors: list[str]) -> None:
     watch(mdt, errors)
-    result = mdt.locator("#action-result")
-    mdt.get_by_role("button", name="Check in").click()
-    wait_for(lambda: result.inner_text().startswith("✓ checked in"))
+    checked = mdt.locator("#me-result")
+    mdt.locator("#checkin").click()
+    wait_for(lambda: checked.inner_text().startswith("✓ checked in"))
     assert journal(site, "member.checked_in")[-1]["member"] == "fangmeyer"
+    result = mdt.locator("#action-result")
     # backup needs an incident: said plainly, nothing sent
     mdt.get_by_role("button", name="Request backup").click()
     wait_for(lambda: "needs an incident" in result.inner_text())
@@ -133,4 +134,27 @@ def test_holding_space_declares_the_emergency_and_help_is_shown(
     # with ETAs for the units on their way
     wait_for(lambda: "ETA" in mdt.locator("#help-units").inner_text())
     assert mdt.locator("#emergency-box").is_hidden()
+    assert errors == []
+
+
+def test_once_cleared_the_emergency_button_works_again(
+    mdt: Any, site: Site, errors: list[str]
+) -> None:
+    """A cleared emergency left the button saying "SENDING…" and deaf to presses: the
+    officer could not call for help a second time in the same shift."""
+    watch(mdt, errors)
+    site.account("sarge", "supervisor")
+    first = journal(site, "emergency.declared")[-1]["emergency"]
+    site.command("sarge", "emergency.clear", {"emergency": first})
+    mdt.locator("#help-coming").wait_for(state="hidden")
+    button = mdt.locator("#emergency")
+    button.wait_for()
+    assert button.inner_text().startswith("EMERGENCY")
+    assert float(button.evaluate("b => b.style.getPropertyValue('--progress')") or 0) == 0
+    button.click()
+    mdt.get_by_role("button", name="Yes, declare").click()
+    mdt.locator("#help-coming").wait_for()
+    declared = journal(site, "emergency.declared")
+    assert len(declared) == 2 and declared[-1]["member"] == "fangmeyer"
+    assert declared[-1]["emergency"] != first
     assert errors == []

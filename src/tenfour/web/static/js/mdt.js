@@ -1,24 +1,60 @@
-// The officer's MDT (mobile data terminal) on a phone: my unit and assignment, status
+// The officer's MDT (mobile data terminal), on a phone or a car laptop: his unit and
+// assignment, his own status apart from the unit's (mdt/me.js), the unit's status
 // buttons, check-in, backup, the emergency button (hold, or press and confirm) and the
-// help that is coming, incident details, BOLOs, and sharing the phone's position.
+// help that is coming, "officer down" for a partner and the prompts that keep him safe
+// (mdt/safety.js), what he records on his incident (mdt/records.js), incidents he starts
+// (mdt/initiate.js), incident details, BOLOs, and sharing the phone's position
+// (mdt/position.js).
 
-import { api, command, sentence } from "./api.js";
+import { api, command } from "./api.js";
 import { $, announce, h, replaceChildren, debounce } from "./dom.js";
 import { clock, elapsed, eta, place, since, statusLabel } from "./format.js";
 import { LiveFeed } from "./live.js";
+import { HoldButton } from "./mdt/hold.js";
+import { renderInitiate, setupInitiate } from "./mdt/initiate.js";
+import { renderMe, setupMe } from "./mdt/me.js";
+import { PositionSharing } from "./mdt/position.js";
+import { myIncident, noteTransport, renderRecords, setupRecords } from "./mdt/records.js";
+import { renderSafety, setupSafety } from "./mdt/safety.js";
 import { startSession } from "./session.js";
+import { Alarm } from "./sound.js";
 
 const session = await startSession();
 const { me, vocabulary } = session;
 const feed = new LiveFeed({ heartbeatS: vocabulary.heartbeat_s });
-const HOLD_MS = 1500;
+const alarm = new Alarm();
 /** Statuses an officer sets from the MDT, in the order of the buttons. */
 const BUTTONS = ["enroute", "onscene", "available", "busy", "pursuit", "outofservice"];
 const ON_INCIDENT = new Set(["dispatched", "enroute", "onscene", "pursuit", "transporting"]);
+/** What the MDT's incident timeline shows (the rest is the dispatcher's business). */
+const TIMELINE = new Set(["incident.created", "incident.noted", "incident.updated", "unit.dispatched",
+  "unit.status_changed", "member.status_changed", "subject.added", "arrest.recorded",
+  "transport.started", "transport.arrived", "backup.requested", "emergency.declared",
+  "emergency.cleared"]);
 const ui = { detail: null, detailFor: null, routes: new Map(), emergencySentAt: null };
-window.tenfour = { feed, ui, get state() { return feed.state; } };
+
+function mine() {
+  const state = feed.state;
+  const member = state && me.member ? state.members[me.member] : null;
+  const unit = member && member.unit ? state.units[member.unit] : null;
+  return { state, member, unit };
+}
+
+const position = new PositionSharing({ mine, box: $("#share-location"), status: $("#location-status") });
+/** What the MDT's parts share. */
+const ctx = { feed, me, vocabulary, ui, alarm, position, mine, render: () => render() };
+window.tenfour = { feed, ui, alarm, get state() { return feed.state; } };
 
 $("#logout").addEventListener("click", () => session.logout());
+const soundButton = $("#sound");
+soundButton.addEventListener("click", () => alarm.unlock());
+alarm.onChange((on) => {
+  soundButton.hidden = on;
+});
+alarm.ensure();
+setTimeout(() => {
+  soundButton.hidden = alarm.enabled;
+}, 300);
 
 const conn = $("#conn");
 feed.on((kind, detail) => {
@@ -32,24 +68,18 @@ feed.on((kind, detail) => {
   }
 });
 
-function mine() {
-  const state = feed.state;
-  const member = state && me.member ? state.members[me.member] : null;
-  const unit = member && member.unit ? state.units[member.unit] : null;
-  return { state, member, unit };
-}
-
 function onEvent(event) {
   const { member, unit } = mine();
   if (event.type === "unit.dispatched" && unit && event.unit === unit.id) {
     announce(`Dispatched to incident ${event.incident}`);
     navigator.vibrate?.([200, 100, 200]);
   }
+  if (unit && event.unit === unit.id && event.type.startsWith("transport.")) noteTransport(ctx, [event]);
   const emergency = myEmergency();
   if (emergency && ["unit.dispatched", "unit.status_changed", "unit.located"].includes(event.type)) {
     wantRoutes();
   }
-  const incident = unit && unit.incident;
+  const incident = ui.detailFor;
   if (incident && (event.incident === incident || event.stream === `incident:${incident}`)) loadDetailSoon();
   if (member && event.type === "alert.acknowledged") render();
 }
@@ -62,9 +92,13 @@ function render() {
     frame = null;
     if (!feed.state) return;
     renderHeader();
+    renderSafety(ctx);
     renderHelp();
     renderAssignment();
+    renderMe(ctx);
     renderStatus();
+    renderRecords(ctx);
+    renderInitiate(ctx);
     renderBolos();
     tick();
   });
@@ -83,6 +117,7 @@ function renderHeader() {
     h("span", { class: "chip", dataset: { status: member.status === "with_unit" ? "available" : member.status } }, statusLabel(member.status)));
   if (!unit) showNoUnit("You are not on a unit: start your shift with dispatch.");
   else $("#no-unit").hidden = true;
+  $("#status-title").textContent = unit ? `Unit ${unit.id}: status` : "My unit's status";
 }
 
 function showNoUnit(text) {
@@ -104,13 +139,20 @@ function renderHelp() {
   const panel = $("#help-coming");
   const wasHidden = panel.hidden;
   panel.hidden = !emergency;
-  $("#emergency-box").hidden = Boolean(emergency);
+  const box = $("#emergency-box");
+  if (!emergency && box.hidden) {
+    // His emergency was cleared: the button is his again, for the next one.
+    emergencyLabel("EMERGENCY");
+    ownButton.reset();
+  }
+  box.hidden = Boolean(emergency);
   if (!emergency) return;
   const state = feed.state;
   const { unit } = mine();
   const incident = state.incidents[emergency.incident];
   const where = incident ? incident.location : emergency.location;
-  $("#help-detail").textContent = `${emergency.id} · ${emergency.incident ? `incident ${emergency.incident}${incident ? ` ${incident.type}` : ""}` : "no incident yet"} · ${where ? place(where) : "position unknown: tell dispatch where you are"} · declared ${clock(emergency.declared_at)}`;
+  const by = emergency.declared_by === me.member ? "" : ` by ${state.members[emergency.declared_by]?.name || emergency.declared_by}`;
+  $("#help-detail").textContent = `${emergency.id} · ${emergency.incident ? `incident ${emergency.incident}${incident ? ` ${incident.type}` : ""}` : "no incident yet"} · ${where ? place(where) : "position unknown: tell dispatch where you are"} · declared ${clock(emergency.declared_at)}${by}`;
   const coming = (incident ? incident.units : [])
     .filter((id) => !unit || id !== unit.id)
     .map((id) => state.units[id])
@@ -135,7 +177,7 @@ function renderHelp() {
 function renderAssignment() {
   const { state, unit } = mine();
   const box = $("#assignment");
-  const incident = unit && unit.incident ? state.incidents[unit.incident] : null;
+  const incident = myIncident(ctx);
   if (!incident) {
     replaceChildren(box, h("p", { class: "muted" }, "No assignment."));
     replaceChildren($("#incident-details"), h("p", { class: "muted" }, "No incident."));
@@ -144,15 +186,17 @@ function renderAssignment() {
   }
   // An officer is sent no tips (need to know): a tip's text is its incident's.
   const tip = incident.tip && state.tips?.[incident.tip];
-  const dispatched = unit.status === "dispatched";
+  const dispatched = unit && unit.incident === incident.id && unit.status === "dispatched";
   replaceChildren(box,
     h("div", { class: "headline" },
       h("span", { class: "prio", dataset: { p: incident.priority } }, `P${incident.priority}`),
       h("span", { class: "id" }, incident.id),
       h("span", { class: "type" }, incident.type)),
     h("p", { class: "address" }, place(incident.location)),
-    h("p", { class: "muted" }, `${statusLabel(unit.status)} for `, h("span", { class: "age", dataset: { since: unit.status_since || "" } }),
-      ` · other units: ${incident.units.filter((u) => u !== unit.id).join(", ") || "none"}`),
+    unit
+      ? h("p", { class: "muted" }, `${statusLabel(unit.status)} for `, h("span", { class: "age", dataset: { since: unit.status_since || "" } }),
+        ` · other units: ${incident.units.filter((u) => u !== unit.id).join(", ") || "none"}`)
+      : null,
     tip ? h("p", {}, h("strong", {}, "Tip: "), tip.text) : null,
     dispatched
       ? h("button", {
@@ -208,24 +252,28 @@ async function loadDetail() {
   try {
     const detail = await api(`/api/incidents/${encodeURIComponent(id)}`);
     if (ui.detailFor !== id) return;
-    const worth = detail.timeline.filter((e) => ["incident.created", "incident.noted", "incident.updated",
-      "unit.dispatched", "subject.added", "backup.requested", "emergency.declared"].includes(e.type));
+    noteTransport(ctx, detail.timeline.filter((e) => e.type.startsWith("transport.")));
+    const worth = detail.timeline.filter((e) => TIMELINE.has(e.type));
     replaceChildren($("#incident-details"),
       detail.subjects.length
-        ? h("ul", {}, detail.subjects.map((s) => h("li", {}, `${s.role}: ${s.description || s.member || ""}`)))
+        ? h("ul", { class: "subjects", "aria-label": "Subjects" }, detail.subjects.map((s) => h("li", { dataset: { subject: s.id } },
+          h("strong", {}, `${s.role} `), `${s.id}: ${s.description || s.member || ""}`)))
         : null,
       h("ol", { class: "timeline", reversed: true, "aria-label": "Incident timeline, newest first" },
-        [...worth].reverse().map((e) => h("li", {},
-          h("time", { datetime: e.at }, clock(e.at)), h("span", {}, entryText(e))))));
+        [...worth].reverse().map((e) => h("li", { title: e.type, dataset: { type: e.type, seq: e.seq } },
+          h("time", { datetime: e.at }, clock(e.at)), h("span", { class: "what" }, entryText(e))))));
+    render();
   } catch (failure) {
     replaceChildren($("#incident-details"), h("p", { class: "field-error" }, failure.describe ? failure.describe() : String(failure)));
   }
 }
 
-/** A timeline line; an incident made from a tip or call shows what was reported. */
+/** A timeline line: the server's sentence (the raw event type is its title, on hover);
+ * an incident made from a tip or call shows what was reported. */
 function entryText(e) {
   const said = e.type === "incident.created" && e.data && e.data.text;
-  return said ? `${e.text}: ${said}` : e.text || e.type;
+  const text = e.text || e.type;
+  return said && !text.includes(said) ? `${text}: ${said}` : text;
 }
 
 // --- actions --------------------------------------------------------------------------
@@ -236,7 +284,8 @@ async function setStatus(status) {
   if (!unit) return;
   const fields = { unit: unit.id, status };
   if (ON_INCIDENT.has(status) && unit.incident) fields.incident = unit.incident;
-  if (lastFix) fields.location = { lat: lastFix.lat, lon: lastFix.lon };
+  const fix = position.lastFix;
+  if (fix) fields.location = { lat: fix.lat, lon: fix.lon };
   try {
     await command("unit.status", fields);
     announce(`Status ${statusLabel(status)}`);
@@ -258,119 +307,55 @@ async function act(doWhat, fields, done) {
   }
 }
 
-$("#checkin").addEventListener("click", () => {
-  const { member } = mine();
-  if (member) act("member.checkin", { member: member.id }, `checked in at ${clock(new Date().toISOString())}`);
-});
-
 function backup(urgency) {
   const { member, unit } = mine();
   if (!member) return;
-  const incident = (unit && unit.incident) || member.incident;
+  const incident = myIncident(ctx);
   if (!incident) {
     $("#action-result").className = "field-error";
     $("#action-result").textContent = "✗ Backup needs an incident: you are on none. Use the emergency button if you are in danger.";
     return;
   }
-  const fields = { member: member.id, incident, urgency, count: 1 };
+  const fields = { member: member.id, incident: incident.id, urgency, count: 1 };
   if (unit) fields.unit = unit.id;
   act("backup.request", fields, urgency === "urgent" ? "urgent backup requested: units are being sent" : "backup requested from dispatch");
 }
 $("#backup").addEventListener("click", () => backup("routine"));
 $("#backup-urgent").addEventListener("click", () => backup("urgent"));
 
-// --- the emergency button: hold, or press and confirm --------------------------------
-const emergencyButton = $("#emergency");
-const confirmBox = $("#emergency-confirm");
-let holding = null;
-let fired = false;
-
-function startHold() {
-  if (holding || fired) return;
-  const started = performance.now();
-  holding = { started, frame: 0 };
-  const step = () => {
-    if (!holding) return;
-    const progress = Math.min(1, (performance.now() - started) / HOLD_MS);
-    emergencyButton.style.setProperty("--progress", String(progress));
-    if (progress >= 1) {
-      holding = null;
-      fired = true;
-      declareEmergency();
-      return;
-    }
-    holding.frame = requestAnimationFrame(step);
-  };
-  holding.frame = requestAnimationFrame(step);
+// --- his own emergency button: hold, or press and confirm ------------------------------
+function emergencyLabel(text) {
+  $("#emergency .label").firstChild.textContent = text;
 }
 
-/** Let go: a short press asks to confirm instead. */
-function endHold(short) {
-  if (!holding) return;
-  cancelAnimationFrame(holding.frame);
-  holding = null;
-  emergencyButton.style.setProperty("--progress", "0");
-  if (short) openConfirm();
-}
-
-function openConfirm() {
-  confirmBox.hidden = false;
-  $("#confirm-yes").focus();
-}
-
-emergencyButton.addEventListener("pointerdown", (e) => {
-  if (e.button !== 0) return;
-  emergencyButton.setPointerCapture(e.pointerId);
-  startHold();
-});
-emergencyButton.addEventListener("pointerup", () => endHold(true));
-emergencyButton.addEventListener("pointercancel", () => endHold(false));
-emergencyButton.addEventListener("contextmenu", (e) => e.preventDefault());
-emergencyButton.addEventListener("keydown", (e) => {
-  if (e.key !== " " && e.key !== "Enter") return;
-  e.preventDefault();
-  if (!e.repeat) startHold();
-});
-emergencyButton.addEventListener("keyup", (e) => {
-  if (e.key !== " " && e.key !== "Enter") return;
-  e.preventDefault();
-  endHold(true);
-});
-// A click that is not a press (a screen reader's activation) asks to confirm.
-emergencyButton.addEventListener("click", (e) => {
-  e.preventDefault();
-  if (e.detail === 0 && !fired && !holding) openConfirm();
-});
-$("#confirm-yes").addEventListener("click", () => {
-  confirmBox.hidden = true;
-  fired = true;
-  declareEmergency();
-});
-$("#confirm-no").addEventListener("click", () => {
-  confirmBox.hidden = true;
-  emergencyButton.focus();
+const ownButton = new HoldButton({
+  button: $("#emergency"),
+  confirmBox: $("#emergency-confirm"),
+  yes: $("#confirm-yes"),
+  no: $("#confirm-no"),
+  onFire: () => declareEmergency(),
 });
 
 async function declareEmergency() {
   const { member, unit } = mine();
   if (!member) {
-    fired = false;
+    ownButton.reset();
     return;
   }
   const fields = { member: member.id };
   if (unit) fields.unit = unit.id;
-  if (lastFix) fields.location = { lat: lastFix.lat, lon: lastFix.lon };
+  const fix = position.lastFix;
+  if (fix) fields.location = { lat: fix.lat, lon: fix.lon };
   ui.emergencySentAt = Date.now();
-  emergencyButton.querySelector(".label").firstChild.textContent = "SENDING…";
+  emergencyLabel("SENDING…");
   try {
     await command("emergency.declare", fields);
     navigator.vibrate?.([400, 100, 400]);
     render();
     setTimeout(() => $("#help-coming").focus(), 50);
   } catch (failure) {
-    fired = false;
-    emergencyButton.querySelector(".label").firstChild.textContent = "EMERGENCY";
-    emergencyButton.style.setProperty("--progress", "0");
+    ownButton.reset();
+    emergencyLabel("EMERGENCY");
     const out = $("#action-result");
     out.className = "field-error";
     out.textContent = `✗ Emergency not sent: ${failure.describe ? failure.describe() : failure}. Use the radio.`;
@@ -397,96 +382,6 @@ setInterval(() => {
   if (myEmergency()) wantRoutes();
 }, 5000);
 
-// --- sharing the phone's position -----------------------------------------------------
-const MIN_GAP_MS = 2000;
-const QUIET_GAP_MS = 30000;
-const MIN_MOVE_M = 15;
-const shareBox = $("#share-location");
-const locationStatus = $("#location-status");
-let lastFix = null;
-let lastSent = null;
-let watch = null;
-let sendTimer = null;
-
-function metres(a, b) {
-  const rad = Math.PI / 180;
-  const x = (b.lon - a.lon) * rad * Math.cos(((a.lat + b.lat) / 2) * rad);
-  const y = (b.lat - a.lat) * rad;
-  return Math.hypot(x, y) * 6_371_000;
-}
-
-function onFix(position) {
-  const c = position.coords;
-  lastFix = {
-    lat: c.latitude, lon: c.longitude, accuracy: c.accuracy, speed: c.speed, heading: c.heading,
-    at: new Date(position.timestamp || Date.now()).toISOString(),
-  };
-  maybeSend();
-}
-
-function maybeSend() {
-  if (!lastFix) return;
-  const now = Date.now();
-  if (lastSent) {
-    const moved = metres(lastSent.fix, lastFix);
-    const gap = now - lastSent.time;
-    if (moved < MIN_MOVE_M && gap < QUIET_GAP_MS) return;
-    if (gap < MIN_GAP_MS) {
-      // too soon: send the latest fix when the gap is over
-      clearTimeout(sendTimer);
-      sendTimer = setTimeout(maybeSend, MIN_GAP_MS - gap);
-      return;
-    }
-  }
-  sendFix(lastFix);
-}
-
-async function sendFix(fix) {
-  const { member, unit } = mine();
-  if (!member) return;
-  lastSent = { fix, time: Date.now() };
-  const fields = { lat: fix.lat, lon: fix.lon, at: fix.at };
-  if (Number.isFinite(fix.accuracy) && fix.accuracy <= 100000) fields.accuracy = fix.accuracy;
-  if (Number.isFinite(fix.speed) && fix.speed >= 0 && fix.speed <= 150) fields.speed = fix.speed;
-  if (Number.isFinite(fix.heading) && fix.heading >= 0 && fix.heading < 360) fields.heading = fix.heading;
-  try {
-    await command("member.locate", { member: member.id, ...fields });
-    // The unit moves with its officer, not with one who stepped away from it.
-    if (unit && member.status !== "away") await command("unit.locate", { unit: unit.id, ...fields });
-    locationStatus.textContent = `Sharing · sent ${clock(new Date().toISOString())}${Number.isFinite(fix.accuracy) ? ` (±${Math.round(fix.accuracy)} m)` : ""}`;
-  } catch (failure) {
-    locationStatus.textContent = `Position not sent: ${sentence(failure.describe ? failure.describe() : String(failure))}`;
-  }
-}
-
-function startSharing() {
-  if (!navigator.geolocation) {
-    locationStatus.textContent = "This device cannot tell its position.";
-    shareBox.checked = false;
-    return;
-  }
-  locationStatus.textContent = "Finding position…";
-  watch = navigator.geolocation.watchPosition(onFix, (problem) => {
-    locationStatus.textContent = problem.code === 1
-      ? "Position blocked: allow location for this site to share it."
-      : "No position yet (no GPS fix).";
-  }, { enableHighAccuracy: true, maximumAge: 5000, timeout: 30000 });
-}
-
-function stopSharing() {
-  if (watch !== null) navigator.geolocation.clearWatch(watch);
-  watch = null;
-  clearTimeout(sendTimer);
-  locationStatus.textContent = "Not sharing: dispatch sees your last sent position.";
-}
-
-shareBox.checked = localStorage.getItem("tenfour.share") !== "off";
-shareBox.addEventListener("change", () => {
-  localStorage.setItem("tenfour.share", shareBox.checked ? "on" : "off");
-  if (shareBox.checked) startSharing();
-  else stopSharing();
-});
-
 // --- ticking --------------------------------------------------------------------------
 function tick() {
   const now = feed.now();
@@ -496,12 +391,16 @@ function tick() {
 }
 setInterval(tick, 1000);
 
+setupMe(ctx);
+setupSafety(ctx);
+setupRecords(ctx);
+setupInitiate(ctx);
+
 feed.start();
 let started = false;
 feed.on((kind) => {
   if (kind === "snapshot" && !started) {
     started = true;
-    if (shareBox.checked) startSharing();
-    else stopSharing();
+    position.begin();
   }
 });
