@@ -4,18 +4,24 @@ every role; resume from a position; resync when the position is too old; heartbe
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
+from tenfour.api.app import create_app
+from tenfour.api.settings import Settings
+from tenfour.clock import SimClock
 from tenfour.domain.events import EVENTS
 from tenfour.domain.snapshot import state_from_json, state_to_json
 from tenfour.domain.state import evolve
 from tenfour.journal.model import ENVELOPE_FIELDS
 
-from .conftest import ROLES, Server
+from .conftest import PASSWORD, ROLES, START, Server
 
 HERE = {"lat": 37.7925893, "lon": -122.3958821}
 FAR = {"lat": 37.8052, "lon": -122.4330}
@@ -223,3 +229,27 @@ def test_the_feed_needs_a_session(server: Server) -> None:
     ):
         ws.receive_text()
     assert closed.value.code == 4401
+
+
+def test_a_closed_page_leaves_the_feed_at_once_not_at_the_next_heartbeat(tmp_path: Path) -> None:
+    # A feed whose page had closed ran on until its next heartbeat (15 s by default):
+    # its slot stayed taken, and stopping the server waited for it.
+    settings = Settings(
+        database=str(tmp_path / "tenfour.db"),
+        clock=SimClock(START),
+        fast_hashing=True,
+        heartbeat_s=60,
+    )
+    with TestClient(create_app(settings)) as client:
+        rt = client.app.state.runtime  # type: ignore[attr-defined]
+        hub: Any = rt.hub
+        rt.accounts.create("claw", "dispatcher", PASSWORD, now=rt.now())
+        token = client.post("/api/login", json={"username": "claw", "password": PASSWORD})
+        headers = {"Authorization": f"Bearer {token.json()['token']}"}
+        with client.websocket_connect("/api/live", headers=headers) as ws:
+            ws.receive_text()  # snapshot
+            assert hub.open == 1
+        deadline = time.monotonic() + 5
+        while hub.open and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert hub.open == 0, "the feed outlived its page"

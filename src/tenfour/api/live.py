@@ -280,7 +280,9 @@ async def _stream(
         for text in first:
             await websocket.send_text(text)
         while not reader.done():
-            message, idle = await _next(client, max(0.0, checked + every - loop.time()))
+            message, idle = await _next(client, max(0.0, checked + every - loop.time()), reader)
+            if reader.done():  # the page went away: stop now, not at the next heartbeat
+                return
             if loop.time() - checked >= every:
                 ended = await _session_ended(rt, token, account)
                 if ended is not None:
@@ -326,15 +328,20 @@ async def _session_ended(rt: Runtime, token: str, account: Account) -> str | Non
     return None
 
 
-async def _next(client: Client, wait: float) -> tuple[str | None, bool]:
+async def _next(client: Client, wait: float, reader: asyncio.Task[Any]) -> tuple[str | None, bool]:
     """The next message (None: the client fell too far behind), or (None, True) when
-    none came within ``wait`` seconds."""
+    none came within ``wait`` seconds or the client went away (``reader`` done)."""
     with suppress(asyncio.QueueEmpty):
         return client.queue.get_nowait(), False
-    try:
-        return await asyncio.wait_for(client.queue.get(), timeout=wait), False
-    except TimeoutError:
-        return None, True
+    getting = asyncio.ensure_future(client.queue.get())
+    await asyncio.wait({getting, reader}, timeout=wait, return_when=asyncio.FIRST_COMPLETED)
+    # Nothing runs between wait() returning and here, so a message cannot arrive
+    # unseen: either ``getting`` is done, or cancelling it loses nothing (Queue.get
+    # gives its place back when cancelled).
+    if getting.done():
+        return getting.result(), False
+    getting.cancel()
+    return None, True
 
 
 async def _drain(websocket: WebSocket) -> Any:
