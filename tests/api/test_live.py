@@ -9,19 +9,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx2 as httpx
 import pytest
-from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
+from websockets.sync.client import connect
 
 from tenfour.api.app import create_app
 from tenfour.api.settings import Settings
-from tenfour.clock import SimClock
 from tenfour.domain.events import EVENTS
 from tenfour.domain.snapshot import state_from_json, state_to_json
 from tenfour.domain.state import evolve
 from tenfour.journal.model import ENVELOPE_FIELDS
 
-from .conftest import PASSWORD, ROLES, START, Server
+from .conftest import PASSWORD, ROLES, Server
+from .live_server import serving
 
 HERE = {"lat": 37.7925893, "lon": -122.3958821}
 FAR = {"lat": 37.8052, "lon": -122.4330}
@@ -233,21 +234,21 @@ def test_the_feed_needs_a_session(server: Server) -> None:
 
 def test_a_closed_page_leaves_the_feed_at_once_not_at_the_next_heartbeat(tmp_path: Path) -> None:
     # A feed whose page had closed ran on until its next heartbeat (15 s by default):
-    # its slot stayed taken, and stopping the server waited for it.
-    settings = Settings(
-        database=str(tmp_path / "tenfour.db"),
-        clock=SimClock(START),
-        fast_hashing=True,
-        heartbeat_s=60,
+    # its slot stayed taken, and stopping the server waited for it. A real server and
+    # client: the test client cancels the feed itself, which hid the bug.
+    app = create_app(
+        Settings(database=str(tmp_path / "tenfour.db"), fast_hashing=True, heartbeat_s=60)
     )
-    with TestClient(create_app(settings)) as client:
-        rt = client.app.state.runtime  # type: ignore[attr-defined]
+    with serving(app) as url:
+        rt = app.state.runtime
         hub: Any = rt.hub
         rt.accounts.create("claw", "dispatcher", PASSWORD, now=rt.now())
-        token = client.post("/api/login", json={"username": "claw", "password": PASSWORD})
-        headers = {"Authorization": f"Bearer {token.json()['token']}"}
-        with client.websocket_connect("/api/live", headers=headers) as ws:
-            ws.receive_text()  # snapshot
+        login = httpx.post(f"{url}/api/login", json={"username": "claw", "password": PASSWORD})
+        headers = {"Authorization": f"Bearer {login.json()['token']}"}
+        with connect(
+            url.replace("http://", "ws://") + "/api/live", additional_headers=headers
+        ) as ws:
+            ws.recv(timeout=5)  # snapshot
             assert hub.open == 1
         deadline = time.monotonic() + 5
         while hub.open and time.monotonic() < deadline:
