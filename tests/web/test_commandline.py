@@ -103,6 +103,37 @@ def test_the_fast_paths_parse_into_commands(console: Any) -> None:
     }
     assert parse(console, "pri 12 p1")["fields"] == {"incident": "2026-000012", "priority": 1}
     assert parse(console, "sel 12")["local"] == "select"
+    assert parse(console, "em")["local"] == "emergency"
+
+
+def test_refusals_read_as_words_not_field_paths(console: Any) -> None:
+    said: list[str] = console.evaluate(
+        """async () => {
+          const line = await import('/static/js/commandline.js');
+          const words = (problems, token) => line.refusal({problems}, token);
+          return [
+            words([{field: "with.units.1", reason: "unknown unit 'ZPD-99'", code: "not_found"}]),
+            words([{field: "with.incident", reason: 'unknown incident "2026-000009"',
+                    code: "not_found"}]),
+            words([{field: "with.units.0", code: "conflict",
+                    reason: "unit ZPD-3 is enroute on incident 2026-000001: dispatch with "
+                            + "reassign: true to take it off"}]),
+            words([{field: "with.status", code: "transition", allowed: ["enroute", "onscene"],
+                    reason: "unit ZPD-3 cannot go from available to athospital"}]),
+            words([{field: "with.priority", code: "invalid",
+                    reason: "Input should be less than or equal to 5"}], {text: "9"}),
+            line.refusal(new Error("the server cannot be reached; check the network")),
+          ];
+        }"""
+    )
+    assert said == [
+        "No unit ZPD-99",
+        "No incident 2026-000009",
+        "Unit ZPD-3 is enroute on incident 2026-000001: dispatch with reassign: true to take it off",
+        "Unit ZPD-3 cannot go from available to athospital (allowed: enroute, onscene)",
+        "Priority '9': Input should be less than or equal to 5",
+        "The server cannot be reached; check the network",
+    ]
 
 
 def test_mistakes_are_named_before_anything_is_sent(console: Any) -> None:
@@ -135,6 +166,7 @@ def test_tab_completes_words_ids_and_statuses(console: Any) -> None:
         "checkin",
         "bolo",
         "sel",
+        "em",
         "help",
     ]
     assert complete(console, "pro") == ["promote"]
@@ -205,10 +237,10 @@ def test_typed_commands_run_and_server_errors_point_at_the_word(
         )
         return picked
 
-    # an address the map does not know: the server's reason, the address selected
+    # an address the map does not know: the server's reason in words, the address selected
     said = run("new THEFT p3 Nowhere Street & Neverland Avenue")
-    assert said.startswith("✗ Location address 'Nowhere Street & Neverland Avenue'"), said
-    assert "no street or intersection" in said
+    unknown = "'Nowhere Street & Neverland Avenue'"
+    assert said == f"✗ No street or intersection {unknown} on the map", said
     assert selected() == "Nowhere Street & Neverland Avenue"
     assert line.get_attribute("aria-invalid") == "true"
 
@@ -220,16 +252,21 @@ def test_typed_commands_run_and_server_errors_point_at_the_word(
 
     # a status the unit cannot go to: the server names the rule and what is allowed
     said = run("st ZPD-3 onscene")
-    assert said == "✗ Incident: onscene needs an incident: the unit is on none", said
+    assert said == "✗ Onscene needs an incident: the unit is on none", said
     said = run("st ZPD-3 onscene .")
     assert said == "✓ ZPD-3: Available → On scene", said
     said = run("st ZPD-3 athospital")
-    assert "Status 'athospital'" in said and "allowed: enroute" in said, said
+    assert said.startswith("✗ Unit ZPD-3 cannot go from onscene to athospital"), said
+    assert "(allowed: enroute" in said, said
     assert selected() == "athospital"
-    # a unit that does not exist: the server's field, "units 2", is the second unit
+    # a unit that does not exist: the refusal in words, not the field path ("units 2");
+    # the field still points at the word, which is selected
     said = run(f"d {incident} ZPD-4 ZPD-99")
-    assert said.startswith("✗ Units 2 'ZPD-99': unknown unit"), said
+    assert said == "✗ No unit ZPD-99", said
     assert selected() == "ZPD-99"
+    # a validation message that does not say what it is about keeps its field
+    said = run("new THEFT p3 @95,-122.4")
+    assert said.startswith("✗ Location lat '@95,-122.4': "), said
     said = run("d . ZPD-4 ZPD-7")
     assert said == f"✓ ZPD-4, ZPD-7 dispatched to {incident}"
     said = run("note . suspect left on foot towards the bay")
@@ -244,8 +281,10 @@ def test_typed_commands_run_and_server_errors_point_at_the_word(
     line.press("Escape")
     assert line.input_value() == ""
     said = run("help")
-    assert "commands listed" in said
-    assert "d INCIDENT UNIT" in console.locator("#incident-detail").inner_text()
+    assert "commands and keys shown" in said
+    assert "d INCIDENT UNIT" in console.locator("#help").inner_text()
+    console.keyboard.press("Escape")
+    console.locator("#help").wait_for(state="hidden")
     assert "no open alert" in run("ack").lower()
     assert errors == []
     assert json.loads(json.dumps(site.get("claw", "/api/units/ZPD-7")))["status"] == "dispatched"

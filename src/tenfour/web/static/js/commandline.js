@@ -7,17 +7,22 @@
 //                                                incident; reassign takes them off another)
 //   st ZPD-3 enroute [2026-000001]               change a unit's status
 //   note 2026-000001 caller called back ...      add a note
-//   ack [A-000003]                               acknowledge an alert (the top one if none)
+//   ack [A-000003]                               acknowledge an alert (the top one if none:
+//                                                open emergencies come first)
 //   promote T-000001 THEFT p3 [ADDRESS]          make a tip an incident
 //   close Market Street -- parade                close a road (close INCIDENT DISP closes an incident)
 //   slow Market Street x2 -- roadworks           slow a road down; reopen RC-000001 ends either
-//   ...and dismiss, pri, checkin, bolo, sel, help.
+//   ...and dismiss, pri, checkin, bolo, sel, em, help.
 //
 // Tab completes command words, unit, incident, alert and tip ids, statuses and type
 // codes; a second Tab cycles through the choices. Errors name the word at fault and
-// select it in the input, whether the parser or the server found it.
+// select it in the input, whether the parser or the server found it; a refusal of the
+// domain is shown in its own words ("No unit ZPD-99"), not as a field path. Before a
+// surprise (a unit taken off another incident, an incident closed on a pursuit) the
+// page asks in the line's confirm box: y or Enter goes ahead, n or Esc does not.
 
 import { fieldLabel, sentence } from "./api.js";
+import { h } from "./dom.js";
 
 const INCIDENT = { name: "incident", kind: "incident" };
 const UNIT = { name: "unit", kind: "unit" };
@@ -122,7 +127,13 @@ export const SPECS = [
     local: "select",
   },
   {
-    word: "help", aliases: ["?"], help: "list the commands", usage: "help [COMMAND]",
+    word: "em", aliases: ["emergency"], help: "show the newest open emergency (also F9)",
+    usage: "em",
+    args: [],
+    local: "emergency",
+  },
+  {
+    word: "help", aliases: ["?"], help: "list the commands and keys", usage: "help [COMMAND]",
     args: [{ name: "topic", kind: "command", optional: true }],
     local: "help",
   },
@@ -348,7 +359,7 @@ export function parse(whole, context) {
     if (!context.alerts.length) throw new ParseError("there is no open alert to acknowledge");
     [args.alert] = context.alerts;
   }
-  if (spec.local) return { spec, local: spec.local, args, tokens };
+  if (spec.local) return { spec, local: spec.local, args, tokens, fieldTokens };
   const [doWhat, fields] = spec.build(args);
   for (const key of Object.keys(fields)) if (fields[key] === undefined) delete fields[key];
   if (spec.word === "d" && !args.mode) delete fields.mode;
@@ -418,17 +429,54 @@ export function tokenForField(parsed, field) {
   return parsed.fieldTokens[head] || null;
 }
 
+/** What `run` throws when the person answered no: nothing was sent, and the line says so. */
+export class Cancelled extends Error {}
+
+/**
+ * A refused command in words: the domain's reason as a sentence ("No unit ZPD-99",
+ * "Unit ZPD-3 is busy and cannot be dispatched"). A validation message that does not
+ * say what it is about ("Input should be less than or equal to 90") keeps its field.
+ * `token` is the word of the line the first problem points at, if any.
+ */
+export function refusal(failure, token = null) {
+  const problems = (failure && failure.problems) || [];
+  if (!problems.length) {
+    return sentence(failure && failure.message !== undefined ? failure.message : String(failure));
+  }
+  return problems.map((p, i) => problemInWords(p, i === 0 ? token : null)).join("; ");
+}
+
+export function problemInWords(problem, token = null) {
+  const reason = String(problem.reason || "");
+  const unknown = /^unknown ([a-z ]+) (['"])(.*)\2$/i.exec(reason);
+  if (unknown) return `No ${unknown[1]} ${unknown[3]}`;
+  const allowed = problem.allowed && problem.allowed.length
+    ? ` (allowed: ${problem.allowed.join(", ")})`
+    : "";
+  const word = token && token.text ? token.text : "";
+  // The domain's refusals name what they are about; a validation message needs its field.
+  if ((problem.code && problem.code !== "invalid") || (word && reason.includes(word))) {
+    return sentence(reason) + allowed;
+  }
+  const label = sentence(fieldLabel(problem.field)) || "Input";
+  return `${label}${word ? ` '${word}'` : ""}: ${reason}${allowed}`;
+}
+
 /**
  * Wire the line to an <input>: Tab completion with a listbox of choices, history on
- * Up/Down, Enter runs, Escape clears. `run(parsed)` returns a promise of a message.
+ * Up/Down, Enter runs, Escape clears. `run(parsed, line)` returns a promise of a
+ * message; it may `await line.ask(question)` first. `confirm` is the box questions
+ * are asked in.
  */
 export class CommandLine {
-  constructor({ input, list, hint, message, context, run }) {
-    Object.assign(this, { input, list, hint, message, context, run });
+  constructor({ input, list, hint, message, context, run, confirm = null }) {
+    Object.assign(this, { input, list, hint, message, context, run, confirm });
     this.history = [];
     this.back = 0;
     this.cycle = null;
+    this.pending = null; // answers the open question: fn(yes)
     input.addEventListener("keydown", (e) => this.key(e));
+    if (confirm) confirm.addEventListener("keydown", (e) => this.answerKey(e));
     input.addEventListener("input", () => {
       this.cycle = null;
       this.showChoices([]);
@@ -438,6 +486,10 @@ export class CommandLine {
   }
 
   key(e) {
+    if (this.pending) {
+      this.answerKey(e);
+      return;
+    }
     if (e.key === "Tab" && !e.shiftKey && !e.altKey && !e.ctrlKey) {
       // Tab completes; on an empty line it leaves the line like anywhere else.
       if (!this.input.value.trim() && !this.cycle) return;
@@ -463,6 +515,54 @@ export class CommandLine {
       this.input.value = this.back ? this.history[this.history.length - this.back] : "";
       this.showHint();
     }
+  }
+
+  /** y or Enter: yes; n or Escape: no; other typing waits for the answer. */
+  answerKey(e) {
+    if (!this.pending || e.altKey || e.ctrlKey || e.metaKey) return;
+    const key = e.key.length === 1 ? e.key.toLowerCase() : e.key;
+    if (key === "y" || (key === "Enter" && e.target === this.input)) {
+      e.preventDefault();
+      this.pending(true);
+    } else if (key === "n" || key === "Escape") {
+      e.preventDefault();
+      this.pending(false);
+    } else if (key.length === 1) {
+      e.preventDefault();
+    }
+  }
+
+  /**
+   * Ask before a surprise, in the confirm box: resolves true (y, Enter, "Yes") or
+   * false (n, Escape, "No"). A question still open when another comes is a no.
+   */
+  ask(question, { yes = "Yes", no = "No" } = {}) {
+    if (this.pending) this.pending(false);
+    const box = this.confirm;
+    if (!box) throw new Error("this command line has no confirm box to ask in");
+    return new Promise((resolve) => {
+      const answer = (ok) => {
+        if (this.pending !== answer) return;
+        this.pending = null;
+        box.hidden = true;
+        box.replaceChildren();
+        delete box.dataset.open;
+        this.input.focus();
+        resolve(ok);
+      };
+      this.pending = answer;
+      box.replaceChildren(
+        h("p", { class: "question", id: "confirm-question" }, question),
+        h("div", { class: "answers" },
+          h("button", { type: "button", class: "primary small", dataset: { answer: "yes" }, onclick: () => answer(true) },
+            `${yes} (y)`),
+          h("button", { type: "button", class: "small", dataset: { answer: "no" }, onclick: () => answer(false) },
+            `${no} (n)`)));
+      box.hidden = false;
+      box.dataset.open = "true";
+      this.say("y or Enter: go ahead · n or Esc: do not", "ask");
+      this.input.focus();
+    });
   }
 
   complete() {
@@ -546,16 +646,22 @@ export class CommandLine {
     this.cycle = null;
     this.say(`${parsed.do || parsed.local}…`, "busy");
     try {
-      const done = await this.run(parsed);
+      const done = await this.run(parsed, this);
       this.history.push(text);
       this.back = 0;
       this.input.value = "";
       this.showHint();
       this.say(`✓ ${done || "done"}`, "ok");
     } catch (failure) {
+      if (failure instanceof Cancelled) {
+        // Nothing was sent; the line stays as typed, to change a word and try again.
+        this.say(sentence(failure.message), "info");
+        this.input.focus();
+        return;
+      }
       const problems = failure.problems || [];
       const token = problems.length ? tokenForField(parsed, problems[0].field) : null;
-      this.fail(problems.length === 1 ? describeOne(problems[0], token) : describe(failure), token);
+      this.fail(refusal(failure, token), token);
     }
   }
 
@@ -570,14 +676,4 @@ export class CommandLine {
     };
     this.input.addEventListener("input", clear);
   }
-}
-
-function describeOne(problem, token) {
-  const word = token && token.text ? ` '${token.text}'` : "";
-  const allowed = problem.allowed ? ` (allowed: ${problem.allowed.join(", ")})` : "";
-  return `${fieldLabel(problem.field)}${word}: ${problem.reason}${allowed}`;
-}
-
-function describe(failure) {
-  return failure.describe ? failure.describe() : String(failure.message || failure);
 }

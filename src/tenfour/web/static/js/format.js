@@ -79,3 +79,19 @@ export function lateness(incident, seconds) {
   if (seconds >= limits[0]) return "warn";
   return "ok";
 }
+
+/** "Officer Judy Hopps", "Chief Bogo": a member as a dispatcher names him on the radio. */
+export function personName(member) {
+  if (!member) return "";
+  const rank = String(member.rank || "").trim();
+  const name = member.name || member.id;
+  if (!rank || name.toLowerCase().startsWith(rank.toLowerCase())) return name;
+  return `${rank[0].toUpperCase()}${rank.slice(1)} ${name}`;
+}
+
+/** "A", "A and B", "A, B and C". */
+export function joinAnd(items) {
+  const list = items.filter(Boolean);
+  if (list.length < 2) return list.join("");
+  return `${list.slice(0, -1).join(", ")} and ${list[list.length - 1]}`;
+}
