@@ -62,6 +62,19 @@ def lines(page: Any) -> int:
     return int(page.locator("#alerts").get_attribute("data-lines") or 0)
 
 
+def test_position_ages_go_by_the_servers_clock_not_the_desk_pcs(console: Any, site: Site) -> None:
+    # The map took the browser's clock: with the server's clock days apart (a desk PC
+    # set wrong, or this simulated night), every unit was drawn stale.
+    def marker() -> dict[str, Any]:
+        found: dict[str, Any] = console.evaluate("() => window.tenfour.map.markerPosition('ZPD-7')")
+        return found
+
+    wait_for(marker)
+    assert not marker()["stale"], marker()
+    advance(site, minutes=3)
+    wait_for(lambda: marker()["stale"], timeout=45)  # learnt at the next heartbeat
+
+
 def test_five_alerts_keep_the_map_and_leave_when_resolved(
     console: Any, site: Site, errors: list[str]
 ) -> None:

@@ -279,6 +279,10 @@ async def _stream(
     try:
         for text in first:
             await websocket.send_text(text)
+        # The server's time at once, not at the first heartbeat: pages age positions
+        # and incidents by it, whatever the desk PC's own clock says.
+        beat = {"type": "heartbeat", "position": rt.service.state.seq}
+        await websocket.send_text(json.dumps({**beat, "at": rt.now().isoformat()}))
         while not reader.done():
             message, idle = await _next(client, max(0.0, checked + every - loop.time()), reader)
             if reader.done():  # the page went away: stop now, not at the next heartbeat

@@ -10,6 +10,9 @@ import { openIncidents } from "./incidents.js";
 import { feed, onRender, onSelect, render, ROUTED, select, ui } from "./store.js";
 
 export const map = new CityMap($("#map"), {
+  // Position ages by the server's clock: a desk PC with a wrong clock (or a simulated
+  // night) must not call every unit stale, or none.
+  now: () => feed.now(),
   onSelect: ({ id, kind }) => {
     if (kind === "incident") select(id);
     else {
