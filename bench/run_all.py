@@ -14,6 +14,7 @@ BENCHES = [
     "bench.bench_replay",
     "bench.bench_faults",
     "bench.bench_abuse",
+    "bench.bench_emergency_screens",
 ]
 
 
