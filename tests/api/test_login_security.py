@@ -38,19 +38,30 @@ def test_unknown_wrong_locked_and_disabled_are_answered_alike(server: Server) ->
         server.rt.accounts.create(name, "dispatcher", PASSWORD, now=now)
     server.rt.accounts.disable("off", now=now)
     attacker = from_address(server, "203.0.113.5")
+    prober = from_address(server, "203.0.113.6")
     for _ in range(5):
         login(attacker, "locked", "nope")
+        login(prober, "ghost", "nope")  # no such account
     answers = [
         login(server.client, "nobody", PASSWORD),
         login(server.client, "claw", "wrong password"),
-        login(attacker, "locked", PASSWORD),
         login(server.client, "off", PASSWORD),
     ]
-    assert [a.status_code for a in answers] == [401] * 4
+    assert [a.status_code for a in answers] == [401] * 3
     assert {a.json()["error"]["message"] for a in answers} == {REFUSED}
     assert {a.json()["error"]["code"] for a in answers} == {"unauthenticated"}
-    outcomes = [e["outcome"] for e in server.journal("audit.login_failed")[-4:]]
-    assert outcomes == ["unknown_user", "bad_password", "locked", "disabled"]
+    outcomes = [e["outcome"] for e in server.journal("audit.login_failed")[-3:]]
+    assert outcomes == ["unknown_user", "bad_password", "disabled"]
+    # A locked account is told so, and so is a name with no account after as many
+    # failures: the same answer, so the lock tells nothing either (api.lockout).
+    locked = [login(attacker, "locked", PASSWORD), login(prober, "ghost", PASSWORD)]
+    assert [a.status_code for a in locked] == [401] * 2
+    assert locked[0].json() == locked[1].json()
+    assert locked[0].headers["retry-after"] == locked[1].headers["retry-after"] == "600"
+    assert [e["outcome"] for e in server.journal("audit.login_failed")[-2:]] == [
+        "locked",
+        "unknown_user",
+    ]
 
 
 def test_one_source_cannot_lock_a_dispatcher_out(server: Server) -> None:

@@ -1,9 +1,11 @@
 """The login page keeps the server's rules: five wrong passwords lock the account (from
-that place), answered exactly like a wrong password so nobody learns an account exists,
-and a session unused for the idle time ends (the page goes back to the login and says so)."""
+that place) and the page says so, with when to try again (a name with no account is
+answered the same: tests/web/test_account_pages.py), and a session unused for the idle
+time ends (the page goes back to the login and says so)."""
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
 from datetime import timedelta
@@ -15,6 +17,9 @@ from .conftest import DESKTOP, PASSWORD, Site, log_in, start_site, watch
 
 IDLE_S = 3
 REFUSED = "Wrong username or password, or too many failed logins (then wait 10 min)."
+LOCKED = re.compile(
+    r"Too many failed logins for this username\. Try again at \d\d:\d\d \(in 10 min\)\."
+)
 
 
 @pytest.fixture(scope="module")
@@ -33,12 +38,15 @@ def test_five_wrong_passwords_lock_the_account(browser: Any, site: Site, errors:
         page.get_by_label("Password").fill(f"guess number {attempt}")
         page.get_by_role("button", name="Log in").click()
         page.wait_for_function("() => !document.getElementById('login-submit').disabled")
-        assert summary.inner_text() == REFUSED
-    # the right password no longer opens it, and the page says no more than before
+        if attempt < 4:
+            assert summary.inner_text() == REFUSED
+    # the fifth locks it, and the page says so and when to try again
+    assert LOCKED.fullmatch(summary.inner_text()), summary.inner_text()
+    # the right password no longer opens it: still locked
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
     page.wait_for_function("() => !document.getElementById('login-submit').disabled")
-    assert summary.inner_text() == REFUSED
+    assert LOCKED.fullmatch(summary.inner_text()), summary.inner_text()
     assert page.locator("#login-form [data-errors]").is_visible()
     browser_source = "127.0.0.1"  # locked out from there (the lock is per source)
     outcome = site.rt.accounts.authenticate(

@@ -18,6 +18,7 @@ from tenfour.accounts.model import (
     AccountStoreError,
     LoginOutcome,
     LoginReason,
+    SessionInfo,
     UnknownAccountError,
 )
 from tenfour.accounts.passwords import Passwords, generate_password
@@ -38,6 +39,7 @@ __all__ = [
     "LoginOutcome",
     "LoginReason",
     "Passwords",
+    "SessionInfo",
     "UnknownAccountError",
     "generate_password",
     "open_accounts",

@@ -116,6 +116,19 @@ class AccountStatus:
     sessions: int
 
 
+@dataclass(frozen=True, slots=True)
+class SessionInfo:
+    """A live session as an administrator sees it (`GET /api/accounts/sessions`).
+
+    Never the token: `id` is the first 16 hex digits of the token's SHA-256, enough
+    to tell one's own session from the others and useless for logging in."""
+
+    id: str
+    username: str
+    created_at: datetime
+    last_used_at: datetime
+
+
 # -- input checks (shared by every backend so they refuse exactly the same things) ----
 
 

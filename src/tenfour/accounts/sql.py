@@ -50,6 +50,7 @@ from tenfour.accounts.model import (
     AccountStoreError,
     LockScope,
     LoginOutcome,
+    SessionInfo,
     UnknownAccountError,
     check_member,
     check_now,
@@ -772,6 +773,32 @@ class SqlAccountStore(ABC):
         with self._writing() as cur:
             cur.execute(self._sql("DELETE FROM sessions WHERE username = ?"), (name,))
             return max(cur.rowcount, 0)
+
+    def sessions(
+        self,
+        *,
+        now: datetime,
+        idle: timedelta = DEFAULT_IDLE,
+        lifetime: timedelta = DEFAULT_LIFETIME,
+    ) -> builtins.list[SessionInfo]:
+        now = check_now(now)
+        check_positive("idle", idle)
+        check_positive("lifetime", lifetime)
+        with self._reading() as cur:
+            # The same condition as the count in `_statuses`.
+            cur.execute(
+                self._sql(
+                    "SELECT token_hash, username, created_at, last_used_at FROM sessions"
+                    " WHERE last_used_at >= ? AND created_at >= ?"
+                    " ORDER BY username, created_at, token_hash"
+                ),
+                (ts(now - idle), ts(now - lifetime)),
+            )
+            rows = cur.fetchall()
+        return [
+            SessionInfo(str(key)[:16], str(user), parse_ts(created), parse_ts(used))
+            for key, user, created, used in rows
+        ]
 
     def purge_sessions(
         self,

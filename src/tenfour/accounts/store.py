@@ -46,6 +46,7 @@ from tenfour.accounts.model import (
     AccountStatus,
     AccountStoreError,
     LoginOutcome,
+    SessionInfo,
 )
 from tenfour.accounts.passwords import Passwords
 from tenfour.accounts.sqlite import SqliteAccountStore
@@ -162,6 +163,17 @@ class AccountStore(Protocol):
 
     def close_sessions_of(self, username: str) -> int:
         """Close every session of the account; how many there were."""
+        ...
+
+    def sessions(
+        self,
+        *,
+        now: datetime,
+        idle: timedelta = DEFAULT_IDLE,
+        lifetime: timedelta = DEFAULT_LIFETIME,
+    ) -> builtins.list[SessionInfo]:
+        """Every live session (not idle longer than `idle`, opened within `lifetime`),
+        by username then opening time; the ones `status` counts."""
         ...
 
     def purge_sessions(

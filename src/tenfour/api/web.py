@@ -1,4 +1,5 @@
-"""The pages (console, MDT, tip page, login) and what only they need from the server:
+"""The pages (console, MDT, tip page, login, account, admin) and what only they need
+from the server:
 the road drawing for the map, responding units' routes with ETAs, and the vocabulary
 the command line completes from.
 
@@ -20,7 +21,14 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 
 from tenfour.accounts import Account
-from tenfour.api.auth import COOKIE, CurrentAccount, require, session_account, token_of
+from tenfour.api.auth import (
+    COOKIE,
+    CurrentAccount,
+    require,
+    session_account,
+    source_of,
+    token_of,
+)
 from tenfour.api.context import Runtime, runtime
 from tenfour.api.errors import ERROR_RESPONSES
 from tenfour.api.queries import STAFF, IdPath
@@ -75,8 +83,13 @@ PAGE_HEADERS = {
 
 
 # --- pages -----------------------------------------------------------------------------
-def _page(name: str) -> FileResponse:
-    return FileResponse(PAGES_DIR / f"{name}.html", media_type="text/html", headers=PAGE_HEADERS)
+def _page(name: str, status_code: int = 200) -> FileResponse:
+    return FileResponse(
+        PAGES_DIR / f"{name}.html",
+        status_code=status_code,
+        media_type="text/html",
+        headers=PAGE_HEADERS,
+    )
 
 
 def _session(request: Request, rt: Runtime) -> Account | None:
@@ -114,6 +127,27 @@ def mdt_page(request: Request, rt: Rt) -> Response:
     if _session(request, rt) is None:
         return _to_login(request, "/mdt")
     return _page("mdt")
+
+
+@router.get("/account", include_in_schema=False)
+def account_page(request: Request, rt: Rt) -> Response:
+    """Anyone logged in: who they are, their password, logging out."""
+    if _session(request, rt) is None:
+        return _to_login(request, "/account")
+    return _page("account")
+
+
+@router.get("/admin", include_in_schema=False)
+def admin_page(request: Request, rt: Rt) -> Response:
+    """Administrators only; anyone else logged in gets a page saying so (403)."""
+    account = _session(request, rt)
+    if account is None:
+        return _to_login(request, "/admin")
+    if account.role != "admin":
+        # Journaled as any denied request is (api.auth.require).
+        rt.audit("denied", account.username, "denied", source_of(request), "GET /admin needs admin")
+        return _page("forbidden", status_code=403)
+    return _page("admin")
 
 
 @router.get("/login", include_in_schema=False)
