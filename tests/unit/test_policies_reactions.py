@@ -284,6 +284,24 @@ def test_events_without_a_policy_get_no_reaction() -> None:
     assert react(desk.state, rec, desk.config, StraightLine()) == []
 
 
+def test_urgent_backup_raises_one_high_alert_a_person_must_see() -> None:
+    # DOMAIN.md lists backup_requested among the alerts; nothing raised it, so the
+    # console's urgent-backup line and tone never came from a real request.
+    desk, incident = _hopps_on_scene()
+    with_ = {"incident": incident, "member": "hopps", "unit": "ZPD-1", "urgency": "urgent"}
+    recs = desk.run("backup.request", with_, "officer:hopps", react_too=True)
+    raised = [r.data for r in recs if r.type == "alert.raised"]
+    assert [(a["kind"], a["severity"], a["incident"], a["member"]) for a in raised] == [
+        ("backup_requested", "high", incident, "hopps")
+    ]
+    again = desk.run("backup.request", with_, "officer:hopps", react_too=True)
+    assert "alert.raised" not in types(again)  # one open alert per condition
+    routine = {**with_, "urgency": "routine"}
+    assert "alert.raised" not in types(
+        desk.run("backup.request", routine, "officer:hopps", react_too=True)
+    )
+
+
 def test_react_is_pure() -> None:
     desk, incident = _hopps_on_scene()
     [rec] = desk.run(
@@ -294,7 +312,8 @@ def test_react_is_pure() -> None:
     first = react(desk.state, rec, desk.config, StraightLine())
     second = react(desk.state, rec, desk.config, StraightLine())
     assert [(c.do, c.payload) for c in first] == [(c.do, c.payload) for c in second]
-    assert [c.actor.role for c in first] == ["system", "system"]
+    assert [c.actor.role for c in first] == ["system"] * 3
+    assert [c.do for c in first] == ["recommendation.make", "unit.dispatch", "alert.raise"]
 
 
 # --- an emergency with no position at all ------------------------------------------------------

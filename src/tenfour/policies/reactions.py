@@ -7,7 +7,7 @@ journaled and published the same way.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from tenfour.domain.commands import Command, parse_command
@@ -96,7 +96,29 @@ def on_backup_requested(
     commands = [_journal(ranked)]
     if d["urgency"] == "urgent":
         commands += _dispatch(d["incident"], ranked.chosen, "emergency")
+        commands += _backup_alert(state, d, ranked.chosen)
     return commands
+
+
+def _backup_alert(state: State, d: Mapping[str, Any], sent: list[str]) -> list[Command]:
+    """``backup_requested`` (high): an officer called for help urgently; a person must
+    see it even though the system has already sent the units (DOMAIN.md "Alerts")."""
+    member, unit = d.get("member"), d.get("unit")
+    if open_alert_for(state, condition_of("backup_requested", member, unit, d["incident"], None)):
+        return []
+    who = member or unit or "an officer"
+    sending = (
+        f"sent {', '.join(sent)}" if sent else "no unit added (enough responding or none free)"
+    )
+    payload = {
+        "kind": "backup_requested",
+        "severity": "high",
+        "incident": d["incident"],
+        "member": member,
+        "unit": unit,
+        "text": f"urgent backup requested by {who} on {d['incident']}: {sending}",
+    }
+    return [_system("alert.raise", {k: v for k, v in payload.items() if v is not None})]
 
 
 def plan(
