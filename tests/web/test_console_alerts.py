@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from tenfour.clock import SimClock
+from tenfour.domain.values import Actor
 from tests.api.conftest import START
 
 from .conftest import DESKTOP, Site, log_in, screenshot, start_site, wait_for, watch
@@ -267,23 +268,19 @@ def test_an_urgent_backup_request_is_a_line_and_a_tone(
     )
     incident = made[0]["incident"]
     before = int(console.evaluate("() => Number(document.body.dataset.tones || 0)"))
-    # the alert as the system journals it for an urgent request
+    # a real urgent request (as an officer's MDT sends it): the system raises the alert
     site.rt.service.submit(
-        "alert.raise",
-        {
-            "kind": "backup_requested",
-            "severity": "high",
-            "incident": incident,
-            "unit": "ZPD-5",
-            "text": "urgent backup requested by ZPD-5",
-        },
+        "backup.request",
+        {"incident": incident, "member": "wolford", "unit": "ZPD-5", "urgency": "urgent"},
+        Actor("dispatcher", "night"),
     )
+    site.rt.service.settle()
     row = console.locator('.alert-row[data-kind="backup_requested"]')
     row.wait_for()
     assert row.get_attribute("role") == "alert"
     text = row.inner_text()
     assert "Urgent backup" in text or "URGENT BACKUP" in text
-    assert "Officer Wolford (ZPD-5)" in text and incident in text, text
+    assert "Officer Wolford (wolford, ZPD-5)" in text and incident in text, text
     # its own tone, apart from the everyday chime (and from the emergency's, still sounding)
     wait_for(lambda: "backup_requested" in console.evaluate("() => window.tenfour.tones"))
     wait_for(
