@@ -19,7 +19,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from tenfour.accounts import Account, AccountError
-from tenfour.accounts.model import PASSWORD_MAX, PASSWORD_MIN, SOURCE_MAX
+from tenfour.accounts.model import PASSWORD_MAX, PASSWORD_MIN, SOURCE_MAX, LoginOutcome
 from tenfour.accounts.sql import token_hash
 from tenfour.api.context import Runtime, runtime
 from tenfour.api.errors import ERROR_RESPONSES, error_response
@@ -166,6 +166,33 @@ def _store_lock(rt: Runtime, username: str, source: str, now: datetime) -> datet
     return max(held, default=None)
 
 
+def _check_password(
+    rt: Runtime, username: str, password: str, source: str, now: datetime, *, throttled: str
+) -> LoginOutcome:
+    """Throttle failed checks per source (429 before any hashing), then check the
+    password against the store, counting a failure toward the account's lock."""
+    throttle = rt.login_throttle
+    refusal = throttle.take(source, now) if throttle is not None else None
+    if refusal is not None:
+        if refusal.first:  # once per episode: a flood must not flood the journal too
+            rt.audit("throttled", username, "refused", source, throttled)
+        raise HTTPException(
+            429,
+            f"too many failed logins from here; try again in {refusal.retry_after_s} s",
+            headers={"Retry-After": str(refusal.retry_after_s)},
+        )
+    settings = rt.settings
+    return rt.accounts.authenticate(
+        username,
+        password,
+        now=now,
+        source=source,
+        max_failures=settings.max_failed_logins,
+        lock_for=settings.lock_for,
+        lock_sources=settings.lock_sources,
+    )
+
+
 @router.post("/login", response_model=Me, responses=ERROR_RESPONSES)
 def login(
     body: LoginRequest,
@@ -185,30 +212,14 @@ def login(
     now = rt.now()
     source = source_of(request)
     settings = rt.settings
-    throttle = rt.login_throttle
-    refusal = throttle.take(source, now) if throttle is not None else None
-    if refusal is not None:
-        if refusal.first:  # once per episode: a flood must not flood the journal too
-            rt.audit(
-                "throttled",
-                body.username,
-                "refused",
-                source,
-                f"more than {throttle.capacity if throttle else 0} failed logins in a burst",
-            )
-        raise HTTPException(
-            429,
-            f"too many failed logins from here; try again in {refusal.retry_after_s} s",
-            headers={"Retry-After": str(refusal.retry_after_s)},
-        )
-    outcome = rt.accounts.authenticate(
+    capacity = rt.login_throttle.capacity if rt.login_throttle else 0
+    outcome = _check_password(
+        rt,
         body.username,
         body.password,
-        now=now,
-        source=source,
-        max_failures=settings.max_failed_logins,
-        lock_for=settings.lock_for,
-        lock_sources=settings.lock_sources,
+        source,
+        now,
+        throttled=f"more than {capacity} failed logins in a burst",
     )
     if not outcome.ok or outcome.account is None:
         rt.audit(
@@ -242,8 +253,8 @@ def login(
         raise HTTPException(
             401, f"wrong username or password, or too many failed logins (then wait {minutes} min)"
         )
-    if throttle is not None:
-        throttle.give_back(source, now)  # only failures use up the source's budget
+    if rt.login_throttle is not None:
+        rt.login_throttle.give_back(source, now)  # only failures use up the source's budget
     account = outcome.account
     token = rt.accounts.open_session(account.username, now=now)
     rt.audit("login", account.username, "ok", source, f"role {account.role}")
@@ -358,30 +369,13 @@ def change_password(
     now = rt.now()
     source = source_of(request)
     settings = rt.settings
-    throttle = rt.login_throttle
-    refusal = throttle.take(source, now) if throttle is not None else None
-    if refusal is not None:
-        if refusal.first:
-            rt.audit(
-                "throttled",
-                account.username,
-                "refused",
-                source,
-                "too many failed password checks in a burst",
-            )
-        raise HTTPException(
-            429,
-            f"too many failed logins from here; try again in {refusal.retry_after_s} s",
-            headers={"Retry-After": str(refusal.retry_after_s)},
-        )
-    outcome = rt.accounts.authenticate(
+    outcome = _check_password(
+        rt,
         account.username,
         body.current_password,
-        now=now,
-        source=source,
-        max_failures=settings.max_failed_logins,
-        lock_for=settings.lock_for,
-        lock_sources=settings.lock_sources,
+        source,
+        now,
+        throttled="too many failed password checks in a burst",
     )
     if not outcome.ok:
         rt.audit(
@@ -410,8 +404,8 @@ def change_password(
             f"current_password: {reason}",
             [Problem("current_password", reason, "forbidden")],
         )
-    if throttle is not None:
-        throttle.give_back(source, now)
+    if rt.login_throttle is not None:
+        rt.login_throttle.give_back(source, now)
     if body.new_password == body.current_password:
         reason = "is the current password; choose a new one"
         return error_response(
