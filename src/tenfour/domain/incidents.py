@@ -21,6 +21,7 @@ from tenfour.domain.lookup import (
     point_of,
     require_free_to_leave,
     require_own_unit,
+    unit_status_event,
 )
 from tenfour.domain.rules import SERVING
 from tenfour.domain.state import Incident, State
@@ -238,17 +239,7 @@ def incident_initiate(state: State, cmd: c.IncidentInitiate, ctx: Context) -> li
         # He is at it (an on-view stop, a pursuit): his unit is working it, so it is
         # neither recommended for the next call nor taken off it without reassign.
         events.append(
-            Event(
-                "unit.status_changed",
-                f"unit:{unit.id}",
-                {
-                    "unit": unit.id,
-                    "from": unit.status,
-                    "to": "onscene",
-                    "incident": incident,
-                    "reason": "officer-initiated",
-                },
-            )
+            unit_status_event(unit, "onscene", incident=incident, reason="officer-initiated")
         )
     return events
 
@@ -359,17 +350,7 @@ def incident_close(state: State, cmd: c.IncidentClose, ctx: Context) -> list[Eve
         unit = state.units[unit_id]
         if unit.status != "available":
             events.append(
-                Event(
-                    "unit.status_changed",
-                    f"unit:{unit.id}",
-                    {
-                        "unit": unit.id,
-                        "from": unit.status,
-                        "to": "available",
-                        "incident": incident.id,
-                        "reason": "incident closed",
-                    },
-                )
+                unit_status_event(unit, "available", incident=incident.id, reason="incident closed")
             )
     return events
 

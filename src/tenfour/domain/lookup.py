@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tenfour.domain.errors import CommandRejected
+from tenfour.domain.events import Event
 from tenfour.domain.state import (
     Alert,
     Emergency,
@@ -219,3 +220,11 @@ def require_free_to_leave(
 def actor_member(ctx: Context, state: State) -> Member | None:
     """The member behind the actor, when the actor is a person on the roster."""
     return state.members.get(ctx.actor.id)
+
+
+def unit_status_event(unit: Unit, to: str, **extra: object) -> Event:
+    """``unit.status_changed`` from the unit's status now to ``to`` (extras left out
+    when None)."""
+    data: dict[str, object] = {"unit": unit.id, "from": unit.status, "to": to}
+    data.update({k: v for k, v in extra.items() if v is not None})
+    return Event("unit.status_changed", f"unit:{unit.id}", data)

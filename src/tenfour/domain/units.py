@@ -18,6 +18,7 @@ from tenfour.domain.lookup import (
     require_free_to_leave,
     require_own_unit,
     require_self,
+    unit_status_event,
 )
 from tenfour.domain.rules import (
     DISPATCHABLE,
@@ -26,7 +27,7 @@ from tenfour.domain.rules import (
     UNIT_ON_INCIDENT,
     UNIT_TRANSITIONS,
 )
-from tenfour.domain.state import State, Unit
+from tenfour.domain.state import State
 
 
 def _new_id(exists: bool, field_: str, what: str, ident: str) -> None:
@@ -122,12 +123,6 @@ def shift_end(state: State, cmd: c.ShiftEnd, ctx: Context) -> list[Event]:
     return [Event("unit.logged_off", f"unit:{unit.id}", data)]
 
 
-def _status_event(unit: Unit, to: str, **extra: object) -> Event:
-    data: dict[str, object] = {"unit": unit.id, "from": unit.status, "to": to}
-    data.update({k: v for k, v in extra.items() if v is not None})
-    return Event("unit.status_changed", f"unit:{unit.id}", data)
-
-
 def unit_dispatch(state: State, cmd: c.UnitDispatch, ctx: Context) -> list[Event]:
     incident = get_open_incident(state, cmd.incident)
     if len(set(cmd.units)) != len(cmd.units):
@@ -169,7 +164,7 @@ def unit_status(state: State, cmd: c.UnitStatusChange, ctx: Context) -> list[Eve
         # A repeat ("on scene" pressed again, or after an on-view incident put the unit
         # on scene already) is contact from the crew, not a mistake to refuse.
         location = point_of(cmd.location, "with.location") if cmd.location else None
-        return [_status_event(unit, cmd.status, incident=unit.incident, location=location)]
+        return [unit_status_event(unit, cmd.status, incident=unit.incident, location=location)]
     allowed = UNIT_TRANSITIONS[unit.status]
     if cmd.status not in allowed:
         raise CommandRejected.one(
@@ -200,7 +195,7 @@ def unit_status(state: State, cmd: c.UnitStatusChange, ctx: Context) -> list[Eve
         leaves = None
     location = point_of(cmd.location, "with.location") if cmd.location else None
     return [
-        _status_event(
+        unit_status_event(
             unit, cmd.status, incident=incident_id, location=location, diverted_from=leaves
         )
     ]
@@ -304,7 +299,7 @@ def transport_start(state: State, cmd: c.TransportStart, ctx: Context) -> list[E
     if cmd.patient.member:
         data["patient_member"] = cmd.patient.member
     events.append(Event("transport.started", f"unit:{unit.id}", data))
-    events.append(_status_event(unit, "transporting", incident=incident_id))
+    events.append(unit_status_event(unit, "transporting", incident=incident_id))
     return events
 
 
@@ -325,5 +320,5 @@ def transport_arrive(state: State, cmd: c.TransportArrive, ctx: Context) -> list
     }
     return [
         Event("transport.arrived", f"unit:{unit.id}", data),
-        _status_event(unit, "athospital", incident=unit.incident, facility=destination),
+        unit_status_event(unit, "athospital", incident=unit.incident, facility=destination),
     ]
