@@ -68,6 +68,12 @@ def replay_sffd(
     locate_every: Annotated[
         float, typer.Option(help="seconds between positions of a driving unit", min=1.0)
     ] = 60.0,
+    travel_model: Annotated[
+        Path | None,
+        typer.Option(
+            "--travel-model", help="a model from 'tenfour calibrate' (default: map speeds)"
+        ),
+    ] = None,
 ) -> None:
     """Replay CSV on the map through the real service and journal, then report."""
     from tenfour.geo import GeoError
@@ -78,9 +84,12 @@ def replay_sffd(
 
     console = Console(highlight=False, soft_wrap=True)
     pace = parse_speed(speed)
+    from tenfour.travel.model import TravelModelError, load_model
+
     try:
-        plan = plan_replay(csv_file, map_name)
-    except (RecordError, GeoError) as error:
+        model = None if travel_model is None else load_model(travel_model)
+        plan = plan_replay(csv_file, map_name, model)
+    except (RecordError, GeoError, TravelModelError) as error:
         console.print(f"[red]error[/red] {escape(str(error))}", markup=True)
         raise typer.Exit(2) from None
     _describe(console, plan)

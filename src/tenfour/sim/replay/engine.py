@@ -130,12 +130,18 @@ class _Replay:
         self.options = options
         self.clock = SimClock(self.start)
         rng = random.Random(plan.source)
+        oracle = None
+        if plan.travel_model is not None:  # rank on the calibrated map (tenfour.travel)
+            from tenfour.travel.oracle import TravelModelOracle
+
+            oracle = TravelModelOracle(plan.roads, plan.travel_model)
         self.service = build_service(
             store=store,
             clock=self.clock,
             map_name=plan.map_name,
             config=plan.config,
             tokens=lambda: f"{rng.randrange(16**8):08X}",
+            oracle=oracle,
         )
         self.moves = Movement(self.clock, plan.roads, self._locate, every_s=options.locate_every_s)
         self.run_info = ReplayRun(plan, options, Path(), self.start, self.start)

@@ -34,6 +34,7 @@ from tenfour.sim.replay.calls import (
 )
 from tenfour.sim.replay.records import read_responses
 from tenfour.sim.replay.stations import Home, Station, estimate_stations, unit_homes
+from tenfour.travel.model import TravelModel
 
 #: Units farther than this from every mapped road are not replayed.
 UNIT_REACH_M = 1000.0
@@ -85,16 +86,24 @@ class ReplayPlan:
     hospitals: tuple[Hospital, ...]
     roster: Roster
     config: PolicyConfig
+    travel_model: TravelModel | None = None
 
     @property
     def kept(self) -> list[Call]:
         return self.selection.kept
 
 
-def plan_replay(csv_path: str | Path, map_name: str = "demo") -> ReplayPlan:
-    """Read ``csv_path`` and prepare the replay on ``map_name`` (see the module)."""
+def plan_replay(
+    csv_path: str | Path, map_name: str = "demo", travel_model: TravelModel | None = None
+) -> ReplayPlan:
+    """Read ``csv_path`` and prepare the replay on ``map_name`` (see the module); with
+    ``travel_model``, the map drives at the model's times (``tenfour.travel``)."""
     rows = read_responses(csv_path)
     roads = load_map(map_name)
+    if travel_model is not None:
+        from tenfour.travel.model import calibrated_map
+
+        roads = calibrated_map(roads, travel_model)
     calls = group_calls(rows)
     selection = select_on_map(calls, roads, declared_bounds(map_name, roads))
     stations = estimate_stations(calls)
@@ -116,6 +125,7 @@ def plan_replay(csv_path: str | Path, map_name: str = "demo") -> ReplayPlan:
         hospitals=hospitals,
         roster=roster,
         config=replay_config(kinds, codes),
+        travel_model=travel_model,
     )
 
 
