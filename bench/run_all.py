@@ -8,6 +8,7 @@ import sys
 BENCHES = [
     "bench.bench_scenario",
     "bench.bench_geo",
+    "bench.bench_geocoding",
     "bench.bench_journal",
     "bench.bench_api",
     "bench.bench_city",

@@ -118,6 +118,9 @@ class MapGeocoder:
         self.roads = roads
 
     def geocode(self, text: str) -> Any:
+        """The best reading of ``text`` (it may be ambiguous: the service refuses it with
+        the choices), None when it is on no street or place of the map (the service
+        names the text), ``ValueError`` for coordinates off the map or a bad text."""
         try:
             return self.roads.geocode(text)
         except GeoError as error:
@@ -125,6 +128,12 @@ class MapGeocoder:
 
     def reverse_geocode(self, lat: float, lon: float) -> str:
         return self.roads.reverse_geocode(lat, lon)
+
+    def check_point(self, lat: float, lon: float) -> None:
+        try:
+            self.roads.snap(lat, lon)
+        except GeoError as error:
+            raise ValueError(str(error)) from None
 
 
 def build_service(

@@ -14,9 +14,11 @@ from rich.console import Console
 from rich.markup import escape
 
 from tenfour.geo.cli import map_app
+from tenfour.geo.places_cli import geocode_command, places_app
 from tenfour.journal import JournalError, open_store
 from tenfour.journal.cli import show, verify_text
 from tenfour.sim.replay.cli import replay_app
+from tenfour.travel.cli import calibrate_app
 
 if TYPE_CHECKING:
     from tenfour.accounts import AccountStore
@@ -34,7 +36,10 @@ journal_app = typer.Typer(help="Read and verify the journal.", no_args_is_help=T
 app.add_typer(scenario_app, name="scenario")
 app.add_typer(journal_app, name="journal")
 app.add_typer(map_app, name="map")
+app.add_typer(places_app, name="places")
+app.command("geocode")(geocode_command)
 app.add_typer(replay_app, name="replay")
+app.add_typer(calibrate_app, name="calibrate")
 
 DEFAULT_DB = "tenfour.db"
 Database = Annotated[

@@ -48,6 +48,19 @@ class Geocoder(Protocol):
 
     def geocode(self, text: str) -> Any: ...
     def reverse_geocode(self, lat: float, lon: float) -> str: ...
+    def check_point(self, lat: float, lon: float) -> None:
+        """Raise ``ValueError`` (with the reason) for a point off the map."""
+        ...
+
+
+#: Commands whose point must be on the map: an incident or a tip is where it is sent.
+ON_MAP_COMMANDS = frozenset(
+    {"incident.create", "call.create", "incident.initiate", "incident.update", "tip.promote",
+     "tip.submit"}
+)  # fmt: skip
+#: Commands received even when their place is not found: what was said is kept in the
+#: text and the location is left for a person (an officer down, a tip for triage).
+NEVER_REFUSED = frozenset({"emergency.declare", "tip.submit"})
 
 
 @runtime_checkable
@@ -269,18 +282,28 @@ class Service:
         """Geocode addresses given without a point, before the pure domain sees them."""
         updates: dict[str, Any] = {}
         for name, value in command.payload:
-            if isinstance(value, Location) and not value.has_point:
-                try:
+            if not isinstance(value, Location):
+                continue
+            try:
+                if not value.has_point:
                     updates[name] = self._geocode(value, f"with.{name}")
-                except CommandRejected:
-                    if command.do != "emergency.declare":
-                        raise
-                    # An officer-down call is never refused: what was said is kept in the
-                    # text, and help goes to the best position known (DOMAIN.md).
-                    said = f"location given: {value.address!r}, not found on the map"
-                    text = getattr(command.payload, "text", None)
-                    updates[name] = None
-                    updates["text"] = f"{text} ({said})" if text else said
+                elif command.do in ON_MAP_COMMANDS:
+                    self._on_map(value, f"with.{name}")
+            except CommandRejected as rejected:
+                if command.do not in NEVER_REFUSED:
+                    raise
+                # An officer-down call is never refused: what was said is kept in the
+                # text, and help goes to the best position known (DOMAIN.md). A tip
+                # likewise: received with its text, its place left for triage.
+                reason = rejected.problems[0].reason
+                said = (
+                    f"location given: {value.address!r}, not placed on the map ({reason})"
+                    if value.address
+                    else f"location given: {value.lat}, {value.lon}, not placed ({reason})"
+                )
+                text = getattr(command.payload, "text", None)
+                updates[name] = None
+                updates["text"] = f"{text} ({said})" if text else said
         if command.do == "road.close":
             updates.update(self._placed_road(command.payload, updates))
         if not updates:
@@ -315,4 +338,19 @@ class Service:
                 f"no street or intersection {location.address!r} on the map",
                 "not_found",
             )
+        if getattr(found, "ambiguous", False):
+            # a bare street, or a name found in several places: a person must choose
+            others = [a.address for a in getattr(found, "alternatives", ())]
+            choices = f"; it may be {found.address} or {' or '.join(others)}" if others else ""
+            reason = getattr(found, "note", "") or f"{location.address!r} is ambiguous"
+            raise CommandRejected.one(f"{field_}.address", reason + choices, "not_found")
         return Location(lat=found.lat, lon=found.lon, address=location.address)
+
+    def _on_map(self, location: Location, field_: str) -> None:
+        """Refuse a point off the map (``@0,0`` would send units into the ocean)."""
+        if self.geocoder is None or location.lat is None or location.lon is None:
+            return
+        try:
+            self.geocoder.check_point(location.lat, location.lon)
+        except ValueError as error:
+            raise CommandRejected.one(field_, str(error), "not_found") from None

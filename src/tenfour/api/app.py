@@ -26,7 +26,7 @@ from tenfour.accounts import (
     open_accounts,
 )
 from tenfour.api import accounts as admin_accounts
-from tenfour.api import auth, commands, docs, live, queries, tips, web
+from tenfour.api import auth, commands, docs, live, places, queries, tips, web
 from tenfour.api.context import Runtime
 from tenfour.api.errors import on_database_error, on_http_error, on_rejected, on_validation_error
 from tenfour.api.headers import SecurityHeaders
@@ -160,7 +160,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         login_gate=Gate(settings.login_slots, settings.gate_queue),
         tip_gate=Gate(settings.tip_slots, settings.gate_queue),
     )
-    for module in (auth, commands, queries, tips, live, web):
+    for module in (auth, commands, queries, places, tips, live, web):
         app.include_router(module.router)
     app.include_router(admin_accounts.router)
     app.include_router(docs.router)

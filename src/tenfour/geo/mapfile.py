@@ -3,12 +3,14 @@
 A map file is a compressed numpy archive (``.npz``, no pickles) holding a
 :class:`RoadNetwork` (nodes, arcs with length, time and street name; the largest
 strongly connected part only, already cut out), the contraction order of its
-drive-time hierarchy, and a JSON ``meta`` record: format and version, the source file
+drive-time hierarchy, the map's address points and named places (``addr_*`` arrays
+and a ``places`` JSON list; see :mod:`tenfour.geo.addresses`), and a JSON ``meta`` record: format and version, the source file
 (name, size, SHA-256), the data's attribution and how it was made. Loading checks
 the format, the version and every array's shape and range, and never re-runs the
 import's expensive steps (OSM parsing, connected components, nested dissection).
 
-Version history: 1 (first).
+Version history: 1 (first); 2 (address points and named places; a version 1 file
+still loads, with none).
 """
 
 from __future__ import annotations
@@ -25,11 +27,13 @@ from typing import Any, Final
 import numpy as np
 from numpy.typing import NDArray
 
+from tenfour.geo.addresses import Place, Places
 from tenfour.geo.errors import MapError
 from tenfour.geo.osm import RoadNetwork
 
 FORMAT: Final = "tenfour-map"
-VERSION: Final = 1
+VERSION: Final = 2
+READABLE: Final = frozenset({1, 2})
 SUFFIX: Final = ".tenfour-map"
 ATTRIBUTION: Final = "Map data (c) OpenStreetMap contributors, ODbL 1.0"
 
@@ -44,6 +48,7 @@ class MapFile:
     network: RoadNetwork
     rank: NDArray[np.int64]
     meta: Mapping[str, Any]
+    places: Places
 
 
 def sha256_of(path: Path) -> str:
@@ -56,11 +61,17 @@ def sha256_of(path: Path) -> str:
 
 
 def write_map(
-    path: Path, network: RoadNetwork, rank: NDArray[np.int64], meta: Mapping[str, Any]
+    path: Path,
+    network: RoadNetwork,
+    rank: NDArray[np.int64],
+    meta: Mapping[str, Any],
+    places: Places | None = None,
 ) -> int:
     """Write a map file atomically (a temporary file renamed over ``path``); its size."""
-    record = {"format": FORMAT, "version": VERSION, **meta}
+    places = places if places is not None else Places.empty()
+    record = {"format": FORMAT, **meta, "version": VERSION}
     record.update(nodes=network.node_count, arcs=network.arc_count)
+    record.update(addresses=len(places), named_places=len(places.named))
     arrays: dict[str, NDArray[Any]] = {
         "meta": _json_bytes(record),
         "names": _json_bytes(list(network.names)),
@@ -76,6 +87,14 @@ def write_map(
         "arc_class": network.arc_class.astype(np.int32),
         "arc_way": network.arc_way.astype(np.int64),
         "rank": rank.astype(np.int32),
+        "addr_lat": places.lat.astype(np.float64),
+        "addr_lon": places.lon.astype(np.float64),
+        "addr_number": places.number.astype(np.int64),
+        "addr_kind": places.kind.astype(np.int8),
+        "addr_origin": places.origins.astype(np.int32),
+        "addr_street": _json_bytes(list(places.street)),
+        "addr_unit": _json_bytes(list(places.unit)),
+        "places": _json_bytes([_place_json(p) for p in places.named]),
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_name(path.name + ".part")
@@ -108,9 +127,12 @@ def read_map(path: Path) -> MapFile:
             arrays = {name: archive[name] for name in (*_INTS, *_FLOATS)}
             names = tuple(json.loads(archive["names"].tobytes().decode("utf-8")))
             classes = tuple(json.loads(archive["classes"].tobytes().decode("utf-8")))
+            places = _read_places(path, archive) if "addr_lat" in archive.files else None
     except MapError:
         raise
-    except (zipfile.BadZipFile, EOFError, OSError, KeyError, ValueError, UnicodeDecodeError) as exc:
+    except (
+        zipfile.BadZipFile, EOFError, OSError, KeyError, ValueError, UnicodeDecodeError, TypeError,
+    ) as exc:  # fmt: skip
         if isinstance(exc, FileNotFoundError):
             raise MapError(path, "file not found") from None
         raise MapError(
@@ -133,7 +155,43 @@ def read_map(path: Path) -> MapFile:
     )
     rank = arrays["rank"].astype(np.int64)
     _check_arrays(path, network, rank)
-    return MapFile(network, rank, meta)
+    return MapFile(network, rank, meta, places if places is not None else Places.empty())
+
+
+def _place_json(place: Place) -> dict[str, object]:
+    return {
+        "name": place.name, "lat": place.lat, "lon": place.lon, "category": place.category,
+        "aliases": list(place.aliases), "address": place.address, "origin": place.origin,
+    }  # fmt: skip
+
+
+def _read_places(path: Path, archive: Any) -> Places:
+    lat = archive["addr_lat"].astype(np.float64)
+    n = lat.size
+    street = json.loads(archive["addr_street"].tobytes().decode("utf-8"))
+    unit = json.loads(archive["addr_unit"].tobytes().decode("utf-8"))
+    arrays = [archive[k] for k in ("addr_lon", "addr_number", "addr_kind", "addr_origin")]
+    if any(a.size != n for a in arrays) or len(street) != n or len(unit) != n:
+        raise MapError(path, "inconsistent map file: address arrays differ in length")
+    if n and not (np.all(np.abs(lat) <= 90) and np.all(np.abs(arrays[0]) <= 180)):
+        raise MapError(path, "inconsistent map file: an address point is not a valid lat/lon")
+    named = tuple(
+        Place(
+            str(p["name"]),
+            float(p["lat"]),
+            float(p["lon"]),
+            str(p.get("category", "")),
+            tuple(str(a) for a in p.get("aliases", [])),
+            str(p.get("address", "")),
+            int(p.get("origin", 0)),
+        )
+        for p in json.loads(archive["places"].tobytes().decode("utf-8"))
+    )
+    return Places(
+        lat, arrays[0].astype(np.float64), arrays[1].astype(np.int64),
+        arrays[2].astype(np.int64), tuple(str(s) for s in street), tuple(str(u) for u in unit),
+        named, arrays[3].astype(np.int64),
+    )  # fmt: skip
 
 
 def _json_bytes(value: object) -> NDArray[np.uint8]:
@@ -144,10 +202,11 @@ def _check_meta(path: Path, meta: object) -> dict[str, Any]:
     if not isinstance(meta, dict) or meta.get("format") != FORMAT:
         raise MapError(path, f"not a {FORMAT} file")
     version = meta.get("version")
-    if version != VERSION:
+    if version not in READABLE:
         raise MapError(
             path,
-            f"map file format version {version!r}, this Ten-Four reads version {VERSION}: "
+            f"map file format version {version!r}, this Ten-Four reads versions "
+            f"{', '.join(map(str, sorted(READABLE)))}: "
             "import the OSM extract again with `tenfour map import`",
         )
     return meta

@@ -139,6 +139,12 @@ def import_map(
     show.stage("reading roads (ways read)", None)
     network = load_network(source, progress=show.update)
 
+    show.stage("reading addresses and named places", 1)
+    from tenfour.geo.osmplaces import read_osm_places
+
+    places = read_osm_places(source)
+    show.update(1)
+
     show.stage("ordering the drive-time hierarchy", 1)
     how = "inertial flow (RoutingKit)"
     try:
@@ -163,8 +169,15 @@ def import_map(
         "order": how,
         "roads": "largest strongly connected part; one-way streets; no turn restrictions",
         "speeds": "maxspeed where tagged, else by road class (tenfour.geo.tags)",
-    }
-    written = write_map(target, network, np.asarray(rank, dtype=np.int64), meta)
+        "places_revision": 1,
+        "places_sources": [
+            {
+                "file": source.name, "sha256": digest, "kind": "OSM addr:* and named places",
+                "addresses": len(places), "named_places": len(places.named),
+            }
+        ],
+    }  # fmt: skip
+    written = write_map(target, network, np.asarray(rank, dtype=np.int64), meta, places)
     show.update(1)
 
     show.stage("checking drive times on the map file", 1)

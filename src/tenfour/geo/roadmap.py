@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, TypeAlias
@@ -17,14 +17,17 @@ from typing import TYPE_CHECKING, Any, Final, TypeAlias
 import numpy as np
 from numpy.typing import NDArray
 
-from tenfour.geo.errors import MapError, OutsideMapError
-from tenfour.geo.geocoding import Gazetteer, Geocoded, check_query, distinct
+from tenfour.geo.addresses import Places, read_csv
+from tenfour.geo.errors import GeocodeError, MapError, OutsideMapError
+from tenfour.geo.geocoder import Geocoder
+from tenfour.geo.geocoding import Gazetteer, Geocoded, Street, check_query, distinct
 from tenfour.geo.mapfile import is_map_file, read_map
 from tenfour.geo.maps import find_map
 from tenfour.geo.osm import RoadNetwork, load_network
 from tenfour.geo.projection import LocalProjection
 from tenfour.geo.routing import NO_ARC, ArcPoints, Router, Tree
 from tenfour.geo.snapping import SegmentIndex
+from tenfour.geo.streets import StreetLine
 from tenfour.geo.values import (
     Bounds,
     DriveTimes,
@@ -45,6 +48,8 @@ IntArray = NDArray[np.int64]
 FloatArray = NDArray[np.float64]
 
 DEMO_MAP: Final = "demo"
+# The demo city's address data and landmarks, shipped next to its map (see ATTRIBUTION.md).
+DEMO_PLACE_FILES: Final = ("sf_block_addresses_2016w1.csv", "sf-north-places.csv")
 # Farther than this from every road, a point is not on this map (wrong city, bad GPS).
 MAX_SNAP_M: Final = 2000.0
 # A point this close to a node where two named streets meet is "at" the corner.
@@ -70,6 +75,7 @@ class RoadMap:
         max_snap_m: float = MAX_SNAP_M,
         order: IntArray | None = None,
         meta: Mapping[str, Any] | None = None,
+        places: Places | Callable[[], Places] | None = None,
     ) -> None:
         self.network = network
         self.max_snap_m = max_snap_m
@@ -92,16 +98,37 @@ class RoadMap:
         self._segments = SegmentIndex(self._xy, self._seg_a, self._seg_b)
         self._gazetteer: Gazetteer | None = None
         self._named_segments: tuple[SegmentIndex, IntArray] | None = None
+        # address points and places: read on first use (most runs never geocode)
+        self._places_source = places
+        self._places: Places | None = None
+        self._geocoder: Geocoder | None = None
+        self._lines: dict[int, StreetLine] = {}
+        self._street_segments: dict[int, IntArray] | None = None
+        self._names_lock = threading.RLock()
 
     @classmethod
-    def load(cls, path: str | Path) -> RoadMap:
+    def load(cls, path: str | Path, *, extra_places: Callable[[], Places] | None = None) -> RoadMap:
         """Load a map file (``.tenfour-map``) or an OSM file (``.osm``, ``.osm.pbf``);
-        raises :class:`MapError`."""
+        raises :class:`MapError`. Address points and places (the map file's, or the OSM
+        file's ``addr:*`` and named features, plus ``extra_places``) are read on first use."""
         path = Path(path)
         if path.is_file() and is_map_file(path):
             stored = read_map(path)
-            return cls(stored.network, order=stored.rank, meta=stored.meta)
-        return cls(load_network(path))
+            kept = stored.places
+
+            def stored_places() -> Places:
+                return kept.merged(extra_places()) if extra_places else kept
+
+            return cls(stored.network, order=stored.rank, meta=stored.meta, places=stored_places)
+        network = load_network(path)
+
+        def osm_places() -> Places:
+            from tenfour.geo.osmplaces import read_osm_places
+
+            found = read_osm_places(path)
+            return found.merged(extra_places()) if extra_places else found
+
+        return cls(network, places=osm_places)
 
     # ---- properties -------------------------------------------------------------
 
@@ -291,13 +318,30 @@ class RoadMap:
     # ---- names ------------------------------------------------------------------
 
     def geocode(self, text: str) -> Geocoded | None:
-        """A street ("Main St") or intersection ("Main St & Mission St", "Main/Mission").
-
-        Returns None when the map has no such street or the streets do not meet.
-        Raises :class:`GeocodeError` for an empty or overlong text.
-        """
+        """Where ``text`` is: an address, a block, an intersection, a place or a street
+        (see :class:`tenfour.geo.geocoder.Geocoder`); None when it is on no street or
+        place of the map. Raises :class:`GeocodeError` for an empty or overlong text
+        and :class:`OutsideMapError` for coordinates off the map."""
         check_query(text)
-        return self._names().geocode(text)
+        try:
+            return self.geocoder.locate(text)
+        except OutsideMapError:
+            raise
+        except GeocodeError:
+            return None
+
+    def locate(self, text: str) -> Geocoded:
+        """Like :meth:`geocode`, but says why in a :class:`GeocodeError` when not found."""
+        return self.geocoder.locate(text)
+
+    def suggest(self, text: str, limit: int = 5) -> list[Geocoded]:
+        """Answers for a text still being typed (autocomplete), best first."""
+        return self.geocoder.suggest(text, limit)
+
+    def describe(self, lat: float, lon: float) -> str:
+        """ "523 Mission Street, near Mission Street & 1st Street" for a point on the map
+        (:class:`OutsideMapError` when it is not)."""
+        return self.geocoder.describe(lat, lon)
 
     def reverse_geocode(self, lat: float, lon: float) -> str:
         """The street at a point, or "A & B" within ~30 m of where two named streets meet."""
@@ -308,6 +352,66 @@ class RoadMap:
         if corner is not None:
             return names.corner_name(corner, street)
         return street or "unnamed road"
+
+    @property
+    def places(self) -> Places:
+        """The map's address points and named places (read on first use)."""
+        with self._names_lock:
+            if self._places is None:
+                source = self._places_source
+                self._places = source() if callable(source) else (source or Places.empty())
+            return self._places
+
+    def add_places(self, places: Places) -> None:
+        """More address points and places (the demo's shipped files); the geocoder is
+        built again on next use."""
+        with self._names_lock:
+            self._places = self.places.merged(places)
+            self._geocoder = None
+
+    @property
+    def geocoder(self) -> Geocoder:
+        """The geocoder of this map and its places (built on first use, then kept)."""
+        with self._names_lock:
+            if self._geocoder is None:
+                self._geocoder = self.geocoder_with(self.places)
+            return self._geocoder
+
+    def geocoder_with(self, places: Places) -> Geocoder:
+        """A geocoder of this map's streets with other places (leave-one-out tests)."""
+        return Geocoder(
+            network=self.network,
+            projection=self._projection,
+            gazetteer=self._names(),
+            line_of=self.street_line,
+            snap=self.snap,
+            places=places,
+        )
+
+    def street_line(self, street: Street) -> StreetLine:
+        """The segments of one street, for positions along it (kept once built)."""
+        with self._names_lock:
+            line = self._lines.get(street.index)
+            if line is None:
+                if self._street_segments is None:
+                    self._street_segments = self._segments_by_street()
+                segments = self._street_segments.get(street.index, np.zeros(0, dtype=np.int64))
+                line = StreetLine(self._xy, self._seg_a[segments], self._seg_b[segments])
+                self._lines[street.index] = line
+            return line
+
+    def _segments_by_street(self) -> dict[int, IntArray]:
+        street_of = np.full(len(self.network.names), -1, dtype=np.int64)
+        for street in self._names().streets:
+            street_of[list(street.names)] = street.index
+        owner = street_of[self._seg_name]
+        order = np.argsort(owner, kind="stable")
+        keys, starts = np.unique(owner[order], return_index=True)
+        ends = [*starts[1:].tolist(), order.size]
+        return {
+            int(k): order[b:e] for k, b, e in zip(keys.tolist(), starts.tolist(), ends, strict=True)
+            if k >= 0
+        }  # fmt: skip
 
     # ---- road segments (closures) -------------------------------------------------
 
@@ -365,9 +469,10 @@ class RoadMap:
 
     def _names(self) -> Gazetteer:
         # built on first use: most scenario runs never geocode
-        if self._gazetteer is None:
-            self._gazetteer = Gazetteer(self.network, self._xy)
-        return self._gazetteer
+        with self._names_lock:
+            if self._gazetteer is None:
+                self._gazetteer = Gazetteer(self.network, self._xy)
+            return self._gazetteer
 
     def _search(self, to: PointLike, limit_s: float) -> Tree:
         target = self._as_snap(to, "to")
@@ -420,6 +525,15 @@ def demo_map_path() -> Path:
     return Path(str(resources.files("tenfour").joinpath("data/maps/sf-north.osm")))
 
 
+def demo_places() -> Places:
+    """The demo city's shipped address points (SFFD block points) and landmarks."""
+    folder = demo_map_path().parent
+    places = Places.empty()
+    for name in DEMO_PLACE_FILES:
+        places = places.merged(read_csv(folder / name).places)
+    return places
+
+
 def load_map(name_or_path: str | Path) -> RoadMap:
     """Load a map once per file per process (cached): ``"demo"``, the name of an
     imported map (see :mod:`tenfour.geo.maps`), or the path of a map file or an OSM file.
@@ -449,4 +563,6 @@ def load_map(name_or_path: str | Path) -> RoadMap:
 
 @functools.lru_cache(maxsize=8)
 def _load_cached(path: str, mtime_ns: int, size: int) -> RoadMap:
-    return RoadMap.load(path)
+    # the demo: the OSM file's own places, then the shipped address points and landmarks
+    extra = demo_places if Path(path) == demo_map_path().resolve() else None
+    return RoadMap.load(path, extra_places=extra)
