@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import math
 from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -145,10 +146,19 @@ def build_service(
     tokens: Callable[[], str] = new_tracking_code,
     oracle: DriveTimeOracle | None = None,
     react_inline: bool = True,
+    travel_model: str | Path | None = None,
 ) -> Service:
     """A service on ``store`` with the named map for drive times and addresses
-    (``oracle`` replaces the map's drive times: benchmarks compare engines with it)."""
+    (``oracle`` replaces the map's drive times: benchmarks compare engines with it;
+    ``travel_model``, a file from ``tenfour calibrate``, drives at learnt times)."""
     roads = load_map(map_name)
+    if oracle is None and travel_model is not None:
+        # Imported here: tenfour.travel builds on this module's MapOracle.
+        from tenfour.travel.model import calibrated_map, load_model
+        from tenfour.travel.oracle import TravelModelOracle
+
+        model = load_model(travel_model)
+        oracle = TravelModelOracle(calibrated_map(roads, model), model)
     return Service(
         store=store,
         clock=clock,

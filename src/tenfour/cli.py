@@ -70,11 +70,35 @@ AnchorKey = Annotated[
 ]
 
 
+TravelModelOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--travel-model",
+        help="drive at the times a model from 'tenfour calibrate' learnt (default: map speeds)",
+    ),
+]
+
+
+def _travel_model(path: Path | None) -> str | None:
+    """The model file, checked in full before anything starts (exit 2 with the reason)."""
+    if path is None:
+        return None
+    from tenfour.travel.model import TravelModelError, load_model
+
+    try:
+        load_model(path)
+    except TravelModelError as error:
+        typer.echo(f"error: --travel-model: {error}", err=True)
+        raise typer.Exit(2) from None
+    return str(path)
+
+
 @scenario_app.command("run")
 def scenario_run(
     file: Annotated[Path, typer.Argument(help="the scenario YAML file")],
     out: Annotated[Path, typer.Option("--out", help="folder for journal.jsonl and journal.db")],
     timeline: Annotated[bool, typer.Option(help="print the journal as a timeline")] = False,
+    travel_model: TravelModelOption = None,
 ) -> None:
     """Run FILE on a simulated clock and check every expectation."""
     from tenfour.sim import ScenarioError, load_scenario, run_scenario
@@ -84,7 +108,7 @@ def scenario_run(
     started = time.perf_counter()
     try:
         scenario = load_scenario(file)
-        result = run_scenario(scenario, out)
+        result = run_scenario(scenario, out, travel_model=_travel_model(travel_model))
     except ScenarioError as error:
         console.print(f"[red]error[/red] {escape(str(error))}", markup=True)
         raise typer.Exit(2) from None
@@ -163,6 +187,7 @@ def serve(
         ),
     ] = None,
     anchor_key: AnchorKey = None,
+    travel_model: TravelModelOption = None,
 ) -> None:
     """Run the dispatch server (HTTP API, live feed) on the embedded or a PostgreSQL journal."""
     import uvicorn
@@ -185,6 +210,7 @@ def serve(
         typer.echo(f"error: --trusted-proxies: {error}", err=True)
         raise typer.Exit(2) from None
     settings = Settings(database=database, map=map_name, demo=demo, announce=True, config=policy)
+    settings.travel_model = _travel_model(travel_model)
     settings.trusted_proxies = proxies
     origins = [o.strip() for item in allowed_origins or () for o in item.split(",") if o.strip()]
     for origin in origins:

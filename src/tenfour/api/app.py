@@ -100,6 +100,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             map_name=settings.map,
             config=settings.config,
             react_inline=False,
+            travel_model=settings.travel_model,
         )
         hub = live.LiveHub(service, settings.feed_buffer, settings.client_queue)
         stop_following = service.follow_journal()

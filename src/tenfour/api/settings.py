@@ -33,6 +33,8 @@ class ConfigFileError(ValueError):
 class Settings:
     database: str = "tenfour.db"
     map: str = "demo"
+    #: A travel model file (``tenfour calibrate``): drive times as learnt from history.
+    travel_model: str | None = None
     #: Load the demo city (roster and staff accounts) into an empty journal.
     demo: bool = True
     session_idle: timedelta = timedelta(minutes=30)

@@ -71,6 +71,7 @@ def run_scenario(
     out_dir: Path | None = None,
     store: EventStore | None = None,
     oracle: DriveTimeOracle | None = None,
+    travel_model: str | Path | None = None,
 ) -> ScenarioResult:
     """Play ``scenario``; write ``journal.jsonl`` (and ``journal.db``) into ``out_dir``."""
     base = Path(scenario.path).parent
@@ -93,7 +94,13 @@ def run_scenario(
     rng = random.Random(scenario.name)
     tokens = lambda: f"{rng.randrange(16**8):08X}"  # noqa: E731
     service = build_service(
-        store=store, clock=clock, map_name=map_name, config=config, tokens=tokens
+        store=store,
+        clock=clock,
+        map_name=map_name,
+        config=config,
+        tokens=tokens,
+        oracle=oracle,
+        travel_model=travel_model,
     )
     labels = Labels()
     try:
