@@ -232,6 +232,73 @@ def test_others_get_a_clear_403_page_and_strangers_the_login(
     context.close()
 
 
+def tab_to(page: Any, element_id: str, most: int = 8) -> list[str]:
+    """Press Tab from the skip link (the page's first stop) until `element_id` has
+    focus; the ids passed on the way."""
+    page.locator(".skip-link").focus()
+    passed = []
+    for _ in range(most):
+        page.keyboard.press("Tab")
+        now: str = page.evaluate("() => document.activeElement.id")
+        passed.append(now)
+        if now == element_id:
+            return passed
+    raise AssertionError(f"#{element_id} not reached by Tab: {passed}")
+
+
+@pytest.mark.parametrize(
+    ("role", "page_path"), [("dispatcher", "/console"), ("admin", "/console"), ("officer", "/mdt")]
+)
+def test_the_console_and_the_mdt_link_to_the_account_page(
+    browser: Any, site: Site, errors: list[str], role: str, page_path: str
+) -> None:
+    """Nothing on the console or the MDT led to /account: a dispatcher or an officer
+    could change his password only by typing its address. The console's bar also leads
+    an admin to /admin. Each link is a few Tabs from the top, named for what it does;
+    on the MDT it is in the bar's menu (one button keeps the bar one row on a phone)."""
+    username = f"links-{role}"
+    if site.rt.accounts.get(username) is None:
+        member = "wilde" if role == "officer" else None
+        site.rt.accounts.create(username, role, PASSWORD, member=member, now=site.rt.now())
+    context = browser.new_context(viewport=PHONE if page_path == "/mdt" else DESKTOP)
+    page = watch(context.new_page(), errors)
+    log_in_to(page, site, username, page_path)
+    page.wait_for_url(f"{site.url}{page_path}")
+    page.locator("#conn[data-status=live]").wait_for()
+    account = page.get_by_role("link", name="My account: change password")
+    admin = page.get_by_role("link", name="Admin: accounts and sessions")
+    # the first stop in the bar after the skip link (the sound button, when shown, aside)
+    first = "menu-button" if page_path == "/mdt" else "account-link"
+    assert tab_to(page, first)[-2:] in ([first], ["sound", first])
+    if page_path == "/mdt":
+        menu = page.locator("#menu-button")
+        assert menu.get_attribute("aria-label") == "Menu: my account, log out"
+        assert account.count() == 0  # closed: nothing to tab through on the way down
+        page.keyboard.press("Enter")
+        account.wait_for()
+        page.keyboard.press("Escape")  # closes, back on the menu's button
+        account.wait_for(state="hidden")
+        assert page.evaluate("() => document.activeElement.id") == "menu-button"
+        page.keyboard.press("Enter")
+        page.keyboard.press("Tab")
+        screenshot(page, "mdt-menu.png", clip={"x": 0, "y": 0, "width": 390, "height": 260})
+    else:
+        tab_to(page, "account-link")
+    assert page.evaluate("() => document.activeElement.id") == "account-link"
+    assert account.get_attribute("href") == "/account"
+    if role == "admin":
+        assert admin.get_attribute("href") == "/admin"
+        assert tab_to(page, "admin-link")[-2:] == ["account-link", "admin-link"]
+        tab_to(page, "account-link")
+    else:
+        assert admin.count() == 0  # not offered where the server would refuse
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"{site.url}/account")
+    page.locator("#password-form").wait_for()
+    assert errors == []
+    context.close()
+
+
 def test_the_login_page_says_a_name_is_locked_whether_or_not_it_exists(
     browser: Any, site: Site, errors: list[str]
 ) -> None:

@@ -11,6 +11,7 @@ city's live state, the account page, the admin page (its confirmation open too),
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -54,6 +55,14 @@ def violations(page: Any) -> list[str]:
 def assert_accessible(page: Any) -> None:
     found = violations(page)
     assert found == [], "\n".join(found)
+
+
+def failed_rules(page: Any, rules: list[str]) -> list[str]:
+    """Which of axe's `rules` the page fails, whatever their impact (some of those
+    held to here are only "moderate")."""
+    options = {"runOnly": {"type": "rule", "values": rules}, "resultTypes": ["violations"]}
+    results = AXE.run(page, options=options).response
+    return [rule["id"] for rule in results["violations"]]
 
 
 def _account(site: Site, username: str, role: str, member: str | None = None) -> None:
@@ -120,6 +129,9 @@ def test_the_console(browser: Any, site: Site, busy: str, errors: list[str]) -> 
     row = page.locator(f'tr[data-incident="{busy}"]')
     row.wait_for()
     assert_accessible(page)
+    # one <h1> (the brand in the bar), as a screen reader's first heading
+    assert failed_rules(page, ["page-has-heading-one"]) == []
+    assert page.get_by_role("heading", level=1, name="Ten-Four Dispatch console").count() == 1
     # with the incident open in its panel
     row.get_by_role("button").click()
     page.locator(f'tr[data-incident="{busy}"][aria-selected="true"]').wait_for()
@@ -136,6 +148,9 @@ def test_the_mdt(browser: Any, site: Site, busy: str, errors: list[str]) -> None
     log_in(page, site, "axe-judy", "/mdt")
     page.get_by_text(busy).first.wait_for()
     assert_accessible(page)
+    # one <h1>: the unit and the officer in the bar
+    assert failed_rules(page, ["page-has-heading-one"]) == []
+    assert page.get_by_role("heading", level=1, name=re.compile("^ZPD-7 ")).count() == 1
     assert errors == []
     context.close()
 

@@ -19,6 +19,7 @@ CONTEXT = {
     "closures": ["RC-000001"],
     "statuses": ["available", "dispatched", "enroute", "onscene", "busy", "outofservice"],
     "types": ["ASSAULT", "THEFT", "TRAFFIC"],
+    "roles": ["suspect", "victim", "witness", "patient", "officer", "other"],
     "selected": "2026-000003",
 }
 
@@ -156,6 +157,7 @@ def test_tab_completes_words_ids_and_statuses(console: Any) -> None:
         "d",
         "st",
         "note",
+        "subj",
         "ack",
         "promote",
         "dismiss",
@@ -181,6 +183,8 @@ def test_tab_completes_words_ids_and_statuses(console: Any) -> None:
     assert complete(console, "new T") == ["THEFT", "TRAFFIC"]
     assert complete(console, "new THEFT ") == ["p1", "p2", "p3", "p4", "p5"]
     assert complete(console, "reopen RC") == ["RC-000001"]
+    assert complete(console, "subj 12 ") == CONTEXT["roles"]
+    assert complete(console, "subj . w") == ["witness"]
 
 
 def test_calls_and_road_closures_parse(console: Any) -> None:
@@ -214,6 +218,25 @@ def test_calls_and_road_closures_parse(console: Any) -> None:
     }
     assert "needs a FACTOR" in parse(console, "slow Market Street")["error"]
     assert parse(console, "reopen 1")["fields"] == {"closure": "RC-000001"}
+
+
+def test_subjects_parse(console: Any) -> None:
+    assert parse(console, "subj 12 Suspect -- black fox, silver patches -- on foot") == {
+        "do": "subject.add",
+        "fields": {
+            "incident": "2026-000012",
+            "role": "suspect",
+            "description": "black fox, silver patches -- on foot",
+        },
+    }
+    assert parse(console, "subject . witness -- the baker")["fields"]["incident"] == "2026-000003"
+    wrong = parse(console, "subj 12 thief -- a fox")
+    assert wrong["token"] == "thief"
+    assert wrong["error"] == (
+        "'thief' is not a subject role (allowed: suspect, victim, witness, patient, officer, other)"
+    )
+    assert 'subj needs DESCRIPTION after " -- "' in parse(console, "subj 12 victim")["error"]
+    assert "subj needs ROLE" in parse(console, "subj 12 -- a fox")["error"]
 
 
 def test_typed_commands_run_and_server_errors_point_at_the_word(

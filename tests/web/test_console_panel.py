@@ -166,3 +166,86 @@ def test_a_changed_type_shows_what_it_was(console: Any, site: Site, errors: list
     screenshot(console, "console-was-type.png")
     assert console.locator("#d-head .prio").inner_text() == "P1"
     assert errors == []
+
+
+def test_the_dispatcher_adds_a_subject_from_the_line_and_the_panel_lists_it(
+    console: Any, site: Site, errors: list[str]
+) -> None:
+    """The story's 7:31: the dispatcher records the suspect a caller describes. There
+    was no way to send subject.add from the console."""
+    watch(console, errors)
+    ident = create(site, "PURSUIT", 1)
+    assert run(console, f"sel {ident}") == f"✓ showing {ident}"
+    subjects = console.locator("#d-subjects")
+    assert "None recorded" in subjects.inner_text()
+    # Tab completes the role
+    line = console.locator("#command")
+    line.fill("subj . sus")
+    line.press("Tab")
+    assert line.input_value() == "subj . suspect "
+    said = run(console, "subj . suspect -- black fox, silver patches on back, on foot")
+    added = [d for d in journal(site, "subject.added") if d["incident"] == ident]
+    assert len(added) == 1
+    assert (added[0]["role"], added[0]["description"]) == (
+        "suspect",
+        "black fox, silver patches on back, on foot",
+    )
+    suspect = added[0]["subject"]
+    assert said == f"✓ suspect {suspect} added to {ident}"
+    # the panel lists it at once: role, id, description
+    row = subjects.locator(f'li[data-subject="{suspect}"]')
+    row.wait_for()
+    assert row.locator(".role").text_content() == "suspect"
+    assert row.locator(".id").text_content() == suspect
+    assert row.locator(".what").text_content() == "black fox, silver patches on back, on foot"
+    assert console.locator("#subjects-title").text_content() == "Subjects (1)"
+    # a role the domain does not know is named before anything is sent
+    said = run(console, "subj . thief -- a fox")
+    assert said.startswith("✗ 'thief' is not a subject role (allowed: suspect, victim"), said
+    assert len([d for d in journal(site, "subject.added") if d["incident"] == ident]) == 1
+    # an arrest recorded on the MDT marks the subject arrested
+    site.account("panel-cop", "officer", member="wilde")
+    site.command(
+        "panel-cop",
+        "arrest.record",
+        {"incident": ident, "subject": {"id": suspect}, "charges": ["assault on an officer"]},
+    )
+    row.locator(".arrested").wait_for()
+    assert subjects.locator("li").count() == 1
+    # the help lists the command
+    run(console, "help subj")
+    assert (
+        "subj INCIDENT ROLE -- DESCRIPTION"
+        in console.locator('#help tr[data-word="subj"]').inner_text()
+    )
+    console.keyboard.press("Escape")
+    console.locator("#help").wait_for(state="hidden")
+    screenshot(console, "console-subjects.png")
+    assert errors == []
+
+
+def test_a_long_result_leaves_the_usage_hint_on_one_line(
+    console: Any, site: Site, errors: list[str]
+) -> None:
+    """An acknowledged alert's whole text on the status line squeezed the usage hint
+    beside it into a column one word wide, and the footer grew over the map."""
+    watch(console, errors)
+    ident = create(site, "ASSAULT", 2)
+    site.command("panel", "unit.dispatch", {"incident": ident, "units": ["ZPD-11"]})
+    site.account("panel-grizzoli", "officer", member="grizzoli")
+    site.command(
+        "panel-grizzoli",
+        "backup.request",
+        {"member": "grizzoli", "incident": ident, "urgency": "urgent", "count": 1},
+    )
+    row = console.locator('#alerts .alert-row[data-kind="backup_requested"]', has_text=ident)
+    alert = row.get_attribute("data-alert")
+    said = run(console, f"ack {alert}")
+    assert said.startswith(f"✓ alert {alert} acknowledged: Urgent backup") and len(said) > 150
+    hint = console.locator("#command-hint").bounding_box()
+    result = console.locator("#command-result").bounding_box()
+    footer = console.locator("footer.cmdline").bounding_box()
+    assert hint and result and footer
+    assert hint["height"] < 24 and hint["width"] > 150, hint  # one line, still readable
+    assert footer["height"] < 110, footer
+    assert errors == []

@@ -3,12 +3,14 @@ only, in real Chromium, against a real server on a simulated clock.
 
 An anonymous tip on the tip page; the dispatcher promotes it (P1 DRUGS) and sends ZPD-7
 from the console; Judy Hopps and Nick Wilde acknowledge on their MDTs; Wilde steps out
-for coffee; Hopps starts a foot pursuit at her position and asks for urgent backup, and
-the system sends the nearest unit. Wilde's check-ins are his own contact, not hers: the
+for coffee; Hopps starts a foot pursuit at her position and asks for two units of urgent
+backup, and the system sends the nearest two; the dispatcher records the suspect the
+pursuit is after with `subj` on the command line. Wilde's check-ins are his own contact, not hers: the
 console names HOPPS overdue 60 s after her last word and unresponsive 60 s later. Wilde
 declares her down at his position; the console pins the red emergency first, her MDT
 says help is coming, his shows the officer-down banner, and the plan sends more police,
-a supervisor and an ambulance. Fangmeyer records the arrest on his MDT, the M-51 crew
+a supervisor and an ambulance. Fangmeyer records the arrest of that suspect on his MDT,
+the M-51 crew
 takes her to Zootopia General from theirs, the supervisor clears the emergency on her
 console, and the dispatcher closes the incident (asked first when he tries while M-51
 is still transporting). Then the journal, read through the API, must hold each step's
@@ -20,10 +22,9 @@ page. Units without an MDT in the test answer "on the radio": the dispatcher typ
 their status on the command line, as a dispatch desk does. The clock moves when the
 story says, so the status-check timers fire at exact times.
 
-Where the screens make the story differ from the scenario file: the MDT's backup button
-asks for one unit (the file: two), so ZPD-3 comes with the MAYDAY plan, not the backup;
-and the suspect's description is recorded with the arrest (the console has no subject
-form for the dispatcher's "subject.add" at 7:31).
+Where the screens make the story differ from the scenario file: the arrest names the
+suspect the dispatcher recorded at 7:31 (the file describes him afresh), and Fangmeyer
+records it as the one arresting officer.
 
 Screenshots of each step: out/screenshots/story-<width>-NN-<step>-<screen>.png.
 """
@@ -256,6 +257,14 @@ def unit_row(console: Any, unit: str, **data: str) -> Any:
     return console.locator(f'#units tr[data-unit="{unit}"]{extra}')
 
 
+def acknowledge_backup(console: Any, officer: str) -> None:
+    """The dispatcher acknowledges an officer's urgent-backup alert: seen, it leaves the
+    bar (which keeps three lines before "+N more"), as the missed checks must not."""
+    row = console.locator('#alerts .alert-row[data-kind="backup_requested"]', has_text=officer)
+    row.get_by_role("button", name="Acknowledge").click()
+    row.wait_for(state="detached")
+
+
 def pressed(page: Any, group: str, status: str) -> None:
     page.locator(f'#{group} [data-status="{status}"][aria-pressed="true"]').wait_for()
 
@@ -382,30 +391,63 @@ def test_the_founding_story_through_the_screens(story: Story, errors: list[str])
     hopps.get_by_role("button", name="I'm in foot pursuit").click()
     story.expect(mark, "member.status_changed", member="hopps", to="pursuit", incident=pursuit)
     pressed(hopps, "member-buttons", "pursuit")
+    hopps.get_by_label("How many units").select_option("2")
     hopps.get_by_role("button", name="Urgent backup").click()
-    wait_for(lambda: "urgent backup requested" in hopps.locator("#action-result").inner_text())
     requested = story.expect(mark, "backup.requested", incident=pursuit, by="hopps")
-    assert requested["urgency"] == "urgent"
-    # the system sends the nearest unit by drive time, at once
+    assert (requested["urgency"], requested["count"]) == ("urgent", 2)
+    # the system sends the nearest two by drive time, at once; her MDT names them
     ranked = story.expect(requested["seq"], "recommendation.made", incident=pursuit)
-    sent = story.expect(requested["seq"], "unit.dispatched", incident=pursuit, by="system")
-    assert sent["unit"] == ranked["candidates"][0]["unit"] == "ZPD-6", ranked["candidates"]
+    nearest = [c["unit"] for c in ranked["candidates"][:2]]
+    assert nearest == ["ZPD-6", "ZPD-3"], ranked["candidates"]
+    for unit in nearest:
+        story.expect(requested["seq"], "unit.dispatched", incident=pursuit, unit=unit, by="system")
+    wait_for(
+        lambda: (
+            hopps.locator("#action-result").inner_text()
+            == "✓ urgent backup requested: ZPD-6 and ZPD-3 are being sent"
+        )
+    )
     story.shot(hopps, "pursuit-hopps-mdt")
-    # the console shows the pursuit and the unit the system sent to it
+    # the console shows the pursuit and the units the system sent to it
     desk.locator(f'tr[data-incident="{pursuit}"]', has_text="PURSUIT").click()
-    unit_row(desk, "ZPD-6", status="dispatched").wait_for()
-    assert pursuit in unit_row(desk, "ZPD-6").inner_text()
-    desk.locator("#d-units", has_text="ZPD-6").wait_for()
+    for unit in nearest:
+        unit_row(desk, unit, status="dispatched").wait_for()
+        assert pursuit in unit_row(desk, unit).inner_text()
+        desk.locator("#d-units", has_text=unit).wait_for()
     story.shot(desk, "pursuit-console")
 
-    # --- 7:40 ZPD-6 answers on the radio: the dispatcher records it -------------------------
+    # --- 7:31 the dispatcher has seen the urgent backup; records the suspect on the line ---
+    story.at("7:31")
+    mark = story.head()
+    acknowledge_backup(desk, "Judy Hopps")
+    story.expect(mark, "alert.acknowledged", kind="backup_requested", by="clawhauser")
+    said = type_line(desk, f"subj . suspect -- {SUSPECT}")
+    described = story.expect(mark, "subject.added", incident=pursuit, by="clawhauser")
+    assert (described["role"], described["description"]) == ("suspect", SUSPECT)
+    assert said == f"✓ suspect {described['subject']} added to {pursuit}"
+    desk.locator(
+        f'#d-subjects li[data-subject="{described["subject"]}"]', has_text=SUSPECT
+    ).wait_for()
+
+    # --- 7:40 ZPD-6 answers on the radio (the dispatcher records it), ZPD-3 on its MDT -----
     story.at("7:40")
     type_line(desk, "st ZPD-6 enroute")
+    fangmeyer.get_by_role("button", name="Acknowledge · en route").click()
+    story.expect(mark, "unit.status_changed", unit="ZPD-3", to="enroute", by="fangmeyer")
 
     # --- 7:45 Wilde runs after her: his urgent backup adds nobody; his own pursuit ----------
     story.at("7:45")
     wilde.get_by_role("button", name="Urgent backup").click()
     story.expect(mark, "backup.requested", incident=pursuit, by="wilde")
+    wait_for(
+        lambda: (
+            wilde.locator("#action-result").inner_text()
+            == "✓ urgent backup requested: none added, ZPD-6 and ZPD-3 already coming"
+        )
+    )
+    mark = story.head()
+    acknowledge_backup(desk, "Nick Wilde")
+    story.expect(mark, "alert.acknowledged", kind="backup_requested", by="clawhauser")
     story.at("7:46")
     wilde.get_by_role("button", name="I'm in foot pursuit").click()
     story.expect(mark, "member.status_changed", member="wilde", to="pursuit", incident=pursuit)
@@ -470,18 +512,18 @@ def test_the_founding_story_through_the_screens(story: Story, errors: list[str])
     banner = wilde.locator("#partner-down")
     banner.wait_for()
     assert "Judy Hopps (hopps)" in banner.inner_text() and "by you" in banner.inner_text()
-    # the plan: police to four besides ZPD-7 (ZPD-6 already coming; ZPD-4 taken off its
-    # noise call), a supervisor and an ambulance; all on the console
+    # the plan: police to four besides ZPD-7 (ZPD-6 and ZPD-3 already coming; ZPD-4
+    # taken off its noise call), a supervisor and an ambulance; all on the console
     plan = {
         e["unit"]
         for e in story.journal()
         if e["seq"] > declared["seq"] and e["type"] == "unit.dispatched" and e["by"] == "system"
     }
-    assert plan == {"ZPD-3", "ZPD-4", "ZPD-8", "ZPD-S1", "M-51"}, plan
+    assert plan == {"ZPD-4", "ZPD-8", "ZPD-S1", "M-51"}, plan
     for unit in sorted(plan):
         unit_row(desk, unit, status="dispatched").wait_for()
         assert pursuit in unit_row(desk, unit).inner_text()
-    wait_for(lambda: hopps.locator("#help-units li[data-unit]").count() == len(plan) + 1)
+    wait_for(lambda: hopps.locator("#help-units li[data-unit]").count() == len(plan) + 2)
     story.shot(desk, "officer-down-console")
     story.shot(wilde, "officer-down-wilde-mdt")
     story.shot(hopps, "officer-down-hopps-mdt")
@@ -489,11 +531,10 @@ def test_the_founding_story_through_the_screens(story: Story, errors: list[str])
     first.get_by_role("button", name="Acknowledge").click()
     story.expect(mark, "alert.acknowledged", kind="emergency", by="clawhauser")
 
-    # --- 10:10 the plan's units answer: two on their MDTs, three on the radio --------------
+    # --- 10:10 the plan's units answer: one on its MDT, three on the radio -----------------
     story.at("10:10")
-    for phone, unit in ((fangmeyer, "ZPD-3"), (medic, "M-51")):
-        phone.get_by_role("button", name="Acknowledge · en route").click()
-        story.expect(mark, "unit.status_changed", unit=unit, to="enroute")
+    medic.get_by_role("button", name="Acknowledge · en route").click()
+    story.expect(mark, "unit.status_changed", unit="M-51", to="enroute")
     for unit in ("ZPD-4", "ZPD-8", "ZPD-S1"):
         type_line(desk, f"st {unit} enroute")
     story.at("10:30")
@@ -511,14 +552,15 @@ def test_the_founding_story_through_the_screens(story: Story, errors: list[str])
     story.at("12:00")
     fangmeyer.locator("#arrest-box summary").click()
     assert pursuit in fangmeyer.locator("#records-title").inner_text()
-    fangmeyer.get_by_label("Suspect's description").fill(SUSPECT)
+    # the suspect the dispatcher described, offered by his MDT
+    fangmeyer.get_by_label("Who is arrested").select_option(described["subject"])
+    assert fangmeyer.get_by_label("Suspect's description").is_hidden()
     fangmeyer.get_by_label("Charges (one per line)").fill(CHARGE)
     mark = story.head()
     fangmeyer.get_by_role("button", name="Record arrest").click()
     arrest = story.expect(mark, "arrest.recorded", incident=pursuit, by="fangmeyer")
     assert (arrest["charges"], arrest["members"]) == ([CHARGE], ["fangmeyer"])
-    suspect = story.expect(mark, "subject.added", subject=arrest["subject"])
-    assert (suspect["role"], suspect["description"]) == ("suspect", SUSPECT)
+    assert arrest["subject"] == described["subject"]
     wait_for(lambda: "✓ arrest" in fangmeyer.locator("#arrest-form .result").inner_text())
     story.shot(fangmeyer, "arrest-fangmeyer-mdt")
 
@@ -634,9 +676,10 @@ def story_steps(case: str, pursuit: str, tip: str) -> list[Step]:
         [member("hopps", "away")],
         [("incident.created", {"incident": pursuit, "source": "officer"}, "hopps")],
         [member("hopps", "pursuit", incident=pursuit)],
-        [("backup.requested", {"incident": pursuit, "urgency": "urgent"}, "hopps")],
-        [dispatched("ZPD-6")],
-        [status("ZPD-6", "enroute", "clawhauser")],
+        [("backup.requested", {"incident": pursuit, "urgency": "urgent", "count": 2}, "hopps")],
+        [dispatched("ZPD-6"), dispatched("ZPD-3")],
+        [("subject.added", {"incident": pursuit, "role": "suspect"}, "clawhauser")],
+        [status("ZPD-6", "enroute", "clawhauser"), status("ZPD-3", "enroute", "fangmeyer")],
         [("backup.requested", {"incident": pursuit, "urgency": "urgent"}, "wilde")],
         [member("wilde", "pursuit", incident=pursuit)],
         [("member.checked_in", {"member": "wilde"}, "wilde")],
@@ -645,10 +688,9 @@ def story_steps(case: str, pursuit: str, tip: str) -> list[Step]:
         [overdue("member_unresponsive")],
         [("emergency.declared", {"member": "hopps", "incident": pursuit}, "wilde")],
         [("alert.raised", {"kind": "emergency", "member": "hopps"}, "wilde")],
-        [dispatched(u) for u in ("ZPD-3", "ZPD-4", "ZPD-8", "ZPD-S1", "M-51")],
+        [dispatched(u) for u in ("ZPD-4", "ZPD-8", "ZPD-S1", "M-51")],
         [("alert.acknowledged", {"kind": "emergency"}, "clawhauser")],
         [
-            status("ZPD-3", "enroute", "fangmeyer"),
             status("M-51", "enroute", "medic1"),
             status("ZPD-4", "enroute", "clawhauser"),
             status("ZPD-8", "enroute", "clawhauser"),
@@ -657,7 +699,6 @@ def story_steps(case: str, pursuit: str, tip: str) -> list[Step]:
         [member("wilde", "onscene", incident=pursuit)],
         [status("ZPD-6", "onscene", "clawhauser")],
         [status("ZPD-3", "onscene", "fangmeyer")],
-        [("subject.added", {"incident": pursuit, "role": "suspect"}, "fangmeyer")],
         [("arrest.recorded", {"incident": pursuit, "members": ["fangmeyer"]}, "fangmeyer")],
         [status("M-51", "onscene", "medic1")],
         [("transport.started", {"unit": "M-51", "destination": "ZGH"}, "medic1")],
@@ -744,6 +785,10 @@ def assert_journal(story: Story, *, case: str, pursuit: str) -> None:
     assert [e for e in events if e["type"] == "unit.dispatched" and e["unit"] == "ZPD-8"] == [
         one("unit.dispatched", unit="ZPD-8", by="system")
     ]
+    # one suspect: the one the dispatcher described is the one arrested
+    described = one("subject.added", incident=pursuit, role="suspect")
+    assert (described["by"], described["description"]) == ("clawhauser", SUSPECT)
+    assert one("arrest.recorded", incident=pursuit)["subject"] == described["subject"]
     # the emergency went where the declarer stood, and the incident became a MAYDAY
     assert one("incident.updated", incident=pursuit)["changes"]["incident_type"] == "MAYDAY"
     assert seconds(down) == 600

@@ -1,5 +1,5 @@
 """The officer's MDT on a phone: status buttons follow the server's rules, check-in and
-backup, and an emergency button that needs a deliberate press (held, or confirmed)."""
+backup (for as many units as asked), and an emergency button that needs a deliberate press (held, or confirmed)."""
 
 from __future__ import annotations
 
@@ -78,15 +78,57 @@ def test_check_in_and_backup(mdt: Any, site: Site, errors: list[str]) -> None:
     site.command("claw", "unit.dispatch", {"incident": incident, "units": ["ZPD-3"]})
     mdt.get_by_role("button", name="Acknowledge · en route").click()
     mdt.locator('#status-buttons [data-status="enroute"][aria-pressed="true"]').wait_for()
+    assert mdt.get_by_label("How many units").input_value() == "1"
     mdt.get_by_role("button", name="Request backup").click()
-    wait_for(lambda: result.inner_text().startswith("✓ backup requested"))
+    wait_for(lambda: result.inner_text() == "✓ backup of 1 unit requested from dispatch")
     requested = journal(site, "backup.requested")[-1]
     assert requested["incident"] == incident and requested["urgency"] == "routine"
+    assert requested["count"] == 1
     # the incident's details and timeline are on the MDT
     mdt.locator("#incident-details li", has_text="ZPD-3 dispatched").wait_for()
     # a BOLO issued at the desk shows on the MDT
     site.command("claw", "bolo.issue", {"description": "grey van, plate 4ABC123"})
     mdt.locator("#bolos .bolo", has_text="grey van").wait_for()
+    assert errors == []
+
+
+def test_urgent_backup_for_two_units_sends_the_nearest_two(
+    mdt: Any, site: Site, errors: list[str]
+) -> None:
+    """The founding story's officer asks for two units: the MDT asked for one, always.
+    She chooses how many (1 to 4, 1 by default); urgent sends that many at once, named
+    on her screen, and the choice goes back to 1."""
+    watch(mdt, errors)
+    incident = site.command(
+        "claw", "incident.create", {"type": "PURSUIT", "priority": 1, "location": HERE}
+    )[0]["incident"]
+    site.command(
+        "claw", "unit.dispatch", {"incident": incident, "units": ["ZPD-3"], "reassign": True}
+    )
+    mdt.locator("#assignment .id", has_text=incident).wait_for()
+    picker = mdt.get_by_label("How many units")
+    assert picker.locator("option").all_inner_texts() == ["1 unit", "2 units", "3 units", "4 units"]
+    picker.select_option("2")
+    mdt.get_by_role("button", name="Urgent backup").click()
+    result = mdt.locator("#action-result")
+    wait_for(lambda: "are being sent" in result.inner_text())
+    requested = journal(site, "backup.requested")[-1]
+    assert (requested["incident"], requested["count"], requested["urgency"]) == (
+        incident,
+        2,
+        "urgent",
+    )
+    sent = [
+        e["unit"]
+        for e in journal(site, "unit.dispatched")
+        if e["seq"] > requested["seq"] and e["by"] == "system"
+    ]
+    assert len(sent) == 2 and "ZPD-3" not in sent, sent
+    assert all(site.get("claw", f"/api/units/{u}")["incident"] == incident for u in sent)
+    assert (
+        result.inner_text() == f"✓ urgent backup requested: {sent[0]} and {sent[1]} are being sent"
+    )
+    assert picker.input_value() == "1"
     assert errors == []
 
 
@@ -134,6 +176,12 @@ def test_holding_space_declares_the_emergency_and_help_is_shown(
     # with ETAs for the units on their way
     wait_for(lambda: "ETA" in mdt.locator("#help-units").inner_text())
     assert mdt.locator("#emergency-box").is_hidden()
+    # down, his own buttons follow the server's rules (the vocabulary's
+    # member_transitions): back with the unit, away or on scene, not "in pursuit"
+    mine = mdt.locator("#member-buttons")
+    wait_for(lambda: mine.locator('[data-status="pursuit"]').is_disabled())
+    for status in ("with_unit", "away", "onscene"):
+        assert mine.locator(f'[data-status="{status}"]').is_enabled(), status
     assert errors == []
 
 

@@ -18,7 +18,7 @@ from tenfour.api.app import create_app
 from tenfour.api.settings import Settings
 from tenfour.api.web import CSP
 from tenfour.clock import SimClock
-from tenfour.domain.rules import UNIT_TRANSITIONS
+from tenfour.domain.rules import MEMBER_TRANSITIONS, UNIT_TRANSITIONS
 from tenfour.geo import load_map
 from tenfour.web import PAGES_DIR, STATIC_DIR
 from tenfour.web.drawing import road_chains, road_lines
@@ -226,6 +226,11 @@ def test_the_vocabulary_follows_the_role(server: Server) -> None:
     assert {"unit.dispatch", "incident.create", "alert.acknowledge"} <= set(words["commands"])
     assert "alert.raise" not in words["commands"]  # the system's own
     assert words["unit_transitions"] == {k: list(v) for k, v in UNIT_TRANSITIONS.items()}
+    # the MDT's own-status buttons follow the server's rules, not a copy in the page
+    assert words["member_transitions"] == {k: list(v) for k, v in MEMBER_TRANSITIONS.items()}
+    assert words["member_transitions"]["down"] == ["with_unit", "away", "onscene"]
+    # the roles the command line's `subj` completes, from subject.add itself
+    assert words["subject_roles"] == ["suspect", "victim", "witness", "patient", "officer", "other"]
     assert "THEFT" in words["incident_types"] and words["session_idle_s"] == 1800
     theirs = server.get(officer, "/api/vocabulary").json()
     assert "emergency.declare" in theirs["commands"]

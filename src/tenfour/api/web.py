@@ -12,7 +12,7 @@ browser should talk to nobody else).
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args
 
 import numpy as np
 from fastapi import APIRouter, Depends, HTTPException, Request
@@ -32,7 +32,14 @@ from tenfour.api.auth import (
 from tenfour.api.context import Runtime, runtime
 from tenfour.api.errors import ERROR_RESPONSES
 from tenfour.api.queries import STAFF, IdPath
-from tenfour.domain.rules import DISPATCHABLE, PERMISSIONS, RESPONDING, UNIT_TRANSITIONS
+from tenfour.domain.commands import SubjectAdd
+from tenfour.domain.rules import (
+    DISPATCHABLE,
+    MEMBER_TRANSITIONS,
+    PERMISSIONS,
+    RESPONDING,
+    UNIT_TRANSITIONS,
+)
 from tenfour.domain.values import MEMBER_STATUSES, UNIT_STATUSES
 from tenfour.geo import GeoError, RoadMap, load_map
 from tenfour.web import PAGES_DIR, STATIC_DIR
@@ -375,6 +382,10 @@ def get_route(unit: IdPath, rt: Rt) -> RouteOut:
 
 
 # --- the vocabulary ------------------------------------------------------------------
+#: The roles subject.add takes, read from the command itself so the two cannot drift.
+SUBJECT_ROLES: tuple[str, ...] = get_args(SubjectAdd.model_fields["role"].annotation)
+
+
 class Vocabulary(BaseModel):
     """What the pages offer and complete: statuses, allowed changes, types, commands."""
 
@@ -383,6 +394,10 @@ class Vocabulary(BaseModel):
     unit_statuses: list[str]
     unit_transitions: dict[str, list[str]]
     member_statuses: list[str]
+    member_transitions: dict[str, list[str]] = Field(
+        description="a member's own status changes he may make himself (member.status)"
+    )
+    subject_roles: list[str] = Field(description="the roles a subject may have (subject.add)")
     responding: list[str] = Field(description="unit statuses counted as responding")
     dispatchable: list[str] = Field(description="unit statuses a unit may be dispatched from")
     incident_types: list[str]
@@ -403,6 +418,8 @@ def vocabulary(account: CurrentAccount, rt: Rt) -> Vocabulary:
         unit_statuses=list(UNIT_STATUSES),
         unit_transitions={k: list(v) for k, v in UNIT_TRANSITIONS.items()},
         member_statuses=list(MEMBER_STATUSES),
+        member_transitions={k: list(v) for k, v in MEMBER_TRANSITIONS.items()},
+        subject_roles=list(SUBJECT_ROLES),
         responding=sorted(RESPONDING),
         dispatchable=sorted(DISPATCHABLE),
         incident_types=types,

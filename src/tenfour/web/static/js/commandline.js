@@ -7,6 +7,8 @@
 //                                                incident; reassign takes them off another)
 //   st ZPD-3 enroute [2026-000001]               change a unit's status
 //   note 2026-000001 caller called back ...      add a note
+//   subj 2026-000001 suspect -- black fox, silver patches   add a subject (suspect,
+//                                                victim, witness, patient, officer, other)
 //   ack [A-000003]                               acknowledge an alert (the top one if none:
 //                                                open emergencies come first)
 //   promote T-000001 THEFT p3 [ADDRESS]          make a tip an incident
@@ -65,6 +67,13 @@ export const SPECS = [
     usage: "note INCIDENT TEXT...",
     args: [INCIDENT, { name: "text", kind: "text", rest: true }],
     build: (a) => ["incident.note", { incident: a.incident, text: a.text }],
+  },
+  {
+    word: "subj", aliases: ["subject"], help: "add a subject to an incident: a suspect, victim, witness, patient…",
+    usage: "subj INCIDENT ROLE -- DESCRIPTION",
+    args: [INCIDENT, { name: "role", kind: "role" }],
+    dashed: { name: "description", optional: false },
+    build: (a) => ["subject.add", { incident: a.incident, role: a.role, description: a.description }],
   },
   {
     word: "ack", aliases: ["acknowledge"], help: "acknowledge an alert (the top one if none given)",
@@ -215,6 +224,13 @@ function resolve(kind, token, context) {
         );
       }
       return status;
+    }
+    case "role": {
+      const role = text.toLowerCase();
+      if (!context.roles.includes(role)) {
+        throw new ParseError(`'${text}' is not a subject role (allowed: ${context.roles.join(", ")})`, token);
+      }
+      return role;
     }
     case "priority": {
       const match = /^p?([1-5])$/i.exec(text);
@@ -402,6 +418,7 @@ function choicesFor(arg, context, tokens, index) {
       return arg.many && index > 2 ? [...units, "emergency", "reassign"] : units;
     }
     case "status": return context.statuses;
+    case "role": return context.roles;
     case "alert": return context.alerts;
     case "tip": return context.tips;
     case "closure": return context.closures || [];

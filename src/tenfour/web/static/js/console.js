@@ -24,6 +24,8 @@ window.tenfour = {
 
 // --- top bar ------------------------------------------------------------------------
 $("#who").textContent = `${me.username} · ${me.role}`;
+// The admin page is for admins only (the server refuses anyone else with a 403 page).
+$("#admin-link").hidden = me.role !== "admin";
 $("#logout").addEventListener("click", () => session.logout());
 const soundButton = $("#sound");
 soundButton.addEventListener("click", () => alarm.unlock());

@@ -8,7 +8,7 @@
 
 import { api, command } from "./api.js";
 import { $, announce, h, replaceChildren, debounce } from "./dom.js";
-import { clock, elapsed, eta, place, since, statusLabel } from "./format.js";
+import { clock, elapsed, eta, joinAnd, place, since, statusLabel } from "./format.js";
 import { LiveFeed } from "./live.js";
 import { HoldButton } from "./mdt/hold.js";
 import { renderInitiate, setupInitiate } from "./mdt/initiate.js";
@@ -31,7 +31,12 @@ const TIMELINE = new Set(["incident.created", "incident.noted", "incident.update
   "unit.status_changed", "member.status_changed", "subject.added", "arrest.recorded",
   "transport.started", "transport.arrived", "backup.requested", "emergency.declared",
   "emergency.cleared"]);
-const ui = { detail: null, detailFor: null, routes: new Map(), emergencySentAt: null };
+const ui = {
+  detail: null, detailFor: null, routes: new Map(), emergencySentAt: null,
+  // his urgent backup request waiting for the system's ranking, and the latest backup
+  // ranking per incident
+  backupAsk: null, backupRanked: new Map(),
+};
 
 function mine() {
   const state = feed.state;
@@ -46,6 +51,17 @@ const ctx = { feed, me, vocabulary, ui, alarm, position, mine, render: () => ren
 window.tenfour = { feed, ui, alarm, get state() { return feed.state; } };
 
 $("#logout").addEventListener("click", () => session.logout());
+// The bar's menu closes as a menu does: Esc (back on its button), or a tap elsewhere.
+const barMenu = $("#bar-menu");
+barMenu.addEventListener("keydown", (e) => {
+  if (e.key === "Escape" && barMenu.open) {
+    barMenu.open = false;
+    barMenu.querySelector("summary").focus();
+  }
+});
+document.addEventListener("click", (e) => {
+  if (barMenu.open && !barMenu.contains(e.target)) barMenu.open = false;
+});
 const soundButton = $("#sound");
 soundButton.addEventListener("click", () => alarm.unlock());
 alarm.onChange((on) => {
@@ -70,6 +86,10 @@ feed.on((kind, detail) => {
 
 function onEvent(event) {
   const { member, unit } = mine();
+  if (event.type === "recommendation.made" && event.purpose === "backup") {
+    ui.backupRanked.set(event.incident, event);
+    tellBackup();
+  }
   if (event.type === "unit.dispatched" && unit && event.unit === unit.id) {
     announce(`Dispatched to incident ${event.incident}`);
     navigator.vibrate?.([200, 100, 200]);
@@ -295,30 +315,66 @@ async function setStatus(status) {
   }
 }
 
-async function act(doWhat, fields, done) {
+/**
+ * Ask for `count` more units (the "How many units" choice, 1 by default). Urgent: the
+ * system sends the nearest ones at once, and the line names them when its ranking
+ * comes in on the feed; routine: dispatch is asked and decides. The choice goes back
+ * to 1 once sent, so the next request does not ask for four by surprise.
+ */
+async function backup(urgency) {
+  const { member, unit } = mine();
+  if (!member) return;
   const out = $("#action-result");
+  const incident = myIncident(ctx);
+  if (!incident) {
+    out.className = "field-error";
+    out.textContent = "✗ Backup needs an incident: you are on none. Use the emergency button if you are in danger.";
+    return;
+  }
+  const picker = $("#backup-count");
+  const count = Number(picker.value);
+  const fields = { member: member.id, incident: incident.id, urgency, count };
+  if (unit) fields.unit = unit.id;
+  const units = count === 1 ? "1 unit" : `${count} units`;
   out.className = "";
   try {
-    await command(doWhat, fields);
-    out.textContent = `✓ ${done}`;
+    const events = await command("backup.request", fields);
+    picker.value = "1";
+    if (urgency === "urgent") {
+      out.textContent = `✓ urgent backup requested: the nearest ${units === "1 unit" ? "unit" : units} being sent`;
+      const asked = events.find((e) => e.type === "backup.requested");
+      ui.backupAsk = asked ? { incident: incident.id, seq: asked.seq } : null;
+      tellBackup();
+    } else {
+      out.textContent = `✓ backup of ${units} requested from dispatch`;
+    }
+    announce(out.textContent.slice(2));
   } catch (failure) {
     out.className = "field-error";
     out.textContent = `✗ ${failure.describe ? failure.describe() : failure}`;
   }
 }
-
-function backup(urgency) {
-  const { member, unit } = mine();
-  if (!member) return;
-  const incident = myIncident(ctx);
-  if (!incident) {
-    $("#action-result").className = "field-error";
-    $("#action-result").textContent = "✗ Backup needs an incident: you are on none. Use the emergency button if you are in danger.";
-    return;
-  }
-  const fields = { member: member.id, incident: incident.id, urgency, count: 1 };
-  if (unit) fields.unit = unit.id;
-  act("backup.request", fields, urgency === "urgent" ? "urgent backup requested: units are being sent" : "backup requested from dispatch");
+/**
+ * Which units the system sent for his urgent request: the backup ranking made after it
+ * (its first `count` candidates are the ones dispatched), or that none were added
+ * because enough are already responding. The ranking may come in on the feed before
+ * the request's own answer, so the latest one per incident is kept.
+ */
+function tellBackup() {
+  const ask = ui.backupAsk;
+  const ranked = ask && ui.backupRanked.get(ask.incident);
+  if (!ranked || ranked.seq <= ask.seq) return;
+  ui.backupAsk = null;
+  const sent = ranked.candidates.slice(0, ranked.count).map((c) => c.unit);
+  const responding = ranked.responding || [];
+  const out = $("#action-result");
+  out.className = "";
+  out.textContent = sent.length
+    ? `✓ urgent backup requested: ${joinAnd(sent)} ${sent.length === 1 ? "is" : "are"} being sent`
+    : responding.length
+      ? `✓ urgent backup requested: none added, ${joinAnd(responding)} already coming`
+      : "✓ urgent backup requested: no unit free to send, dispatch is alerted";
+  announce(out.textContent.slice(2));
 }
 $("#backup").addEventListener("click", () => backup("routine"));
 $("#backup-urgent").addEventListener("click", () => backup("urgent"));

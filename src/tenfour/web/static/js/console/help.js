@@ -29,7 +29,7 @@ function build() {
       h("tbody", {}, SPECS.map((s) => h("tr", { dataset: { word: s.word } },
         h("td", { class: "id" }, s.usage, s.aliases ? h("div", { class: "muted" }, `also: ${s.aliases.join(", ")}`) : null),
         h("td", {}, s.help))))),
-    h("p", { class: "hint" }, "An incident may be given as its full id, its number (\"12\"), or \".\" for the one shown. Text after \" -- \" is the call's words or the closure's reason; close with a street (not an incident) closes the road."),
+    h("p", { class: "hint" }, "An incident may be given as its full id, its number (\"12\"), or \".\" for the one shown. Text after \" -- \" is the call's words, the subject's description or the closure's reason; close with a street (not an incident) closes the road."),
     h("h3", {}, "Keys"),
     h("table", { class: "board help-keys" },
       h("caption", { class: "visually-hidden" }, "Keyboard shortcuts"),

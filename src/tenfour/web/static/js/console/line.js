@@ -33,6 +33,7 @@ function lineContext() {
     closures: activeClosures().map((c) => c.id),
     statuses: vocabulary.unit_statuses,
     types: vocabulary.incident_types,
+    roles: vocabulary.subject_roles,
     selected: ui.selected,
   };
 }
@@ -144,6 +145,8 @@ async function runLine(parsed) {
       return `${first.unit}: ${statusLabel(first.from)} → ${statusLabel(first.to)}`;
     case "incident.note":
       return `note added to ${parsed.fields.incident}`;
+    case "subject.add":
+      return `${first.role} ${first.subject} added to ${first.incident}`;
     default:
       return events.map((e) => e.type).join(", ") || "done";
   }

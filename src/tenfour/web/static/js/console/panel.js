@@ -96,7 +96,7 @@ function buildPanel(id) {
     h("h2", { class: "section-title", id: "rec-title" }, "Recommendation"),
     h("div", { id: "d-rec", "aria-labelledby": "rec-title" }, h("p", { class: "muted" }, "Loading…")),
     h("div", { id: "d-emergency" }),
-    h("h2", { class: "section-title" }, "Subjects"),
+    h("h2", { class: "section-title", id: "subjects-title" }, "Subjects"),
     h("div", { id: "d-subjects" }),
     h("h2", { class: "section-title" }, "Timeline"),
     noteForm,
@@ -106,13 +106,10 @@ function buildPanel(id) {
   $("#panel-title").textContent = `Incident ${id}`;
 }
 
-/** What the fetched detail alone decides: subjects and the timeline. */
+/** What the fetched detail alone decides: the timeline. */
 function renderDetail() {
   const detail = ui.detail;
   if (!detail || detail.id !== ui.selected) return;
-  replaceChildren($("#d-subjects"), detail.subjects.length
-    ? h("ul", {}, detail.subjects.map((s) => h("li", {}, `${s.id} · ${s.role}: ${s.description || s.member || ""}`)))
-    : h("p", { class: "empty" }, "None recorded."));
   // The sentence for people; the raw event type on hover, so the wording hides nothing.
   const items = [...detail.timeline].reverse().slice(0, 300).map((e) => h("li", { dataset: { type: e.type } },
     h("time", { datetime: e.at }, clock(e.at)),
@@ -132,6 +129,39 @@ export function earlierType(detail, incident) {
   return was && was !== incident.type ? was : null;
 }
 
+/** The subjects an arrest was recorded for, from the incident's timeline. */
+function arrestedOn(detail, incident) {
+  if (!detail || detail.id !== incident.id) return new Set();
+  return new Set(detail.timeline
+    .filter((e) => e.type === "arrest.recorded" && e.data && e.data.subject)
+    .map((e) => e.data.subject));
+}
+
+/**
+ * The incident's subjects from the live state (a `subj` typed a moment ago is there at
+ * once): role, id, and the description, or the officer's name for one of ours; marked
+ * once an arrest names the subject.
+ */
+function renderSubjects(incident, state) {
+  const box = $("#d-subjects");
+  const subjects = incident.subjects.map((s) => state.subjects[s]).filter(Boolean);
+  const arrested = arrestedOn(ui.detail, incident);
+  const key = JSON.stringify([incident.id, subjects.map((s) => s.id), [...arrested]]);
+  if (!box || box.dataset.key === key) return;
+  box.dataset.key = key;
+  $("#subjects-title").textContent = subjects.length ? `Subjects (${subjects.length})` : "Subjects";
+  replaceChildren(box, subjects.length
+    ? h("ul", { class: "subjects" }, subjects.map((subject) => {
+      const member = subject.member && state.members[subject.member];
+      return h("li", { dataset: { subject: subject.id, role: subject.role } },
+        h("span", { class: "role" }, subject.role), " ",
+        h("span", { class: "id" }, subject.id),
+        arrested.has(subject.id) ? h("span", { class: "arrested" }, " · arrested") : null,
+        h("div", { class: "what" }, subject.description || (member ? personName(member) : subject.member) || ""));
+    }))
+    : h("p", { class: "empty" }, "None recorded: ", h("code", {}, "subj . suspect -- description"), " adds one."));
+}
+
 /** The units an incident had when it closed (its incident.closed entry). */
 function unitsAtClose(detail, incident) {
   if (!detail || detail.id !== incident.id) return null;
@@ -139,7 +169,7 @@ function unitsAtClose(detail, incident) {
   return closed && closed.data ? closed.data.units || [] : null;
 }
 
-/** What the live state decides: heading, units and their ETAs, emergencies. */
+/** What the live state decides: heading, units and their ETAs, emergencies, subjects. */
 function renderDetailLive(state) {
   const id = ui.selected;
   if (!id || !$("#d-head")) return;
@@ -176,6 +206,7 @@ function renderDetailLive(state) {
   renderUnits(incident, state);
   renderCalls(incident, state);
   renderEmergencies(incident, state);
+  renderSubjects(incident, state);
   const closeForm = $("#close-form");
   if (closeForm) {
     closeForm.hidden = closed;

@@ -16,16 +16,6 @@ export const MEMBER_BUTTONS = [
   ["with_unit", "I'm back with the unit"],
 ];
 
-/** The server's rules (tenfour.domain.rules.MEMBER_TRANSITIONS), for a server whose
- * vocabulary does not list them: "down" only by emergency.declare, "offduty" by shift.end. */
-const MEMBER_TRANSITIONS = {
-  with_unit: ["away", "onscene", "pursuit"],
-  away: ["with_unit", "onscene", "pursuit"],
-  onscene: ["with_unit", "away", "pursuit"],
-  pursuit: ["with_unit", "away", "onscene"],
-  down: ["with_unit", "away", "onscene"],
-  offduty: [],
-};
 /** His statuses tied to the incident his unit is on (the alert then names it). */
 const ON_INCIDENT = new Set(["onscene", "pursuit"]);
 
@@ -42,8 +32,9 @@ export function renderMe(ctx) {
     h("span", { class: "chip", dataset: { status: member.status === "with_unit" ? "available" : member.status } },
       statusLabel(member.status)),
     h("span", { class: "muted" }, " for "), h("span", { class: "age", dataset: { since: member.status_since || "" } }));
-  const rules = (ctx.vocabulary.member_transitions || MEMBER_TRANSITIONS)[member.status] || [];
-  const allowed = new Set(rules);
+  // The server's own rules (domain/rules.py MEMBER_TRANSITIONS), in the vocabulary the
+  // session loads before the page starts: the buttons never offer what it would refuse.
+  const allowed = new Set(ctx.vocabulary.member_transitions[member.status] || []);
   replaceChildren($("#member-buttons"), MEMBER_BUTTONS.map(([status, label]) => h("button", {
     type: "button",
     class: "status-button member-button",
