@@ -17,6 +17,21 @@ def test_an_anonymous_tip_gets_a_code_and_only_its_status(server: Server) -> Non
     assert server.client.get("/api/tips/ZZZZ-ZZZZ-ZZZZ").status_code == 404
 
 
+def test_the_receipt_says_whether_the_place_was_found(server: Server) -> None:
+    # A tip whose place the map does not know is still received (its words kept for a
+    # call-taker); the tipster is told so rather than left to think it was placed.
+    def placed(location: object) -> object:
+        body = {"text": "Loud bang", **({"location": location} if location else {})}
+        answer = server.client.post("/api/tips", json=body)
+        assert answer.status_code == 201, answer.text
+        return answer.json()["placed"]
+
+    assert placed(None) is None
+    assert placed({"address": "Main Street & Mission Street"}) is True
+    assert placed({"address": "Nowhere Street & Neverland Avenue"}) is False
+    assert placed({"lat": 0.0, "lon": 0.0}) is False
+
+
 def test_tips_are_rate_limited_per_address(server: Server) -> None:
     limit = server.rt.settings.tips_per_window
     codes = [

@@ -85,6 +85,11 @@ class TipRequest(BaseModel):
 class TipReceipt(BaseModel):
     tracking_code: str
     status: Literal["received", "promoted", "dismissed"]
+    placed: bool | None = Field(
+        default=None,
+        description="whether the place given was found on the map (none given: null); "
+        "a tip is received either way, its place then left for a call-taker",
+    )
 
 
 class TipStatus(BaseModel):

@@ -28,8 +28,9 @@ def submit_tip(body: TipRequest, rt: Annotated[Runtime, Depends(runtime)]) -> An
     read (429 beyond), and at most 64 KB (413)."""
     payload = body.model_dump(exclude_none=True)
     handled = rt.service.handle(parse_command("tip.submit", payload, PUBLIC))
-    code = handled.events[0].data["tracking_code"]
-    return {"tracking_code": code, "status": "received"}
+    received = handled.events[0].data
+    placed = None if body.location is None else "location" in received
+    return {"tracking_code": received["tracking_code"], "status": "received", "placed": placed}
 
 
 @router.get("/{code}", response_model=TipStatus)

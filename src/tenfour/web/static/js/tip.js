@@ -70,6 +70,7 @@ form.addEventListener("submit", async (event) => {
   try {
     const answer = await api("/api/tips", { method: "POST", body });
     document.getElementById("tip-code").textContent = answer.tracking_code;
+    document.getElementById("tip-unplaced").hidden = answer.placed !== false;
     form.hidden = true;
     receipt.hidden = false;
     receipt.focus();
