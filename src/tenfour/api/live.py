@@ -5,7 +5,7 @@ those after SEQ; a position it no longer holds (or a client that falls too far
 behind while connected) gets ``{"type": "resync"}`` and a fresh snapshot. Heartbeats
 keep idle connections (and the proxies between) alive and tell the position.
 
-Messages: ``snapshot`` {position, state}, ``event`` {event}, ``heartbeat`` {position,
+Messages: ``snapshot`` {position, at, state}, ``event`` {event}, ``heartbeat`` {position,
 at}, ``position`` {position}, ``resync`` {reason}.
 
 Need to know: each feed reads through its role's ``Sight`` (``tenfour.domain.
@@ -126,6 +126,9 @@ class LiveHub:
         body = {
             "type": "snapshot",
             "position": state.seq,
+            # The server's time, so a page ages positions right from its first drawing
+            # (the heartbeat that follows would come a frame too late for that).
+            "at": self.service.clock.now().isoformat(),
             "state": sight.state(state_to_json(state)),
         }
         return state.seq, json.dumps(body, ensure_ascii=False)
@@ -271,7 +274,7 @@ async def _stream(
 ) -> None:
     loop = asyncio.get_running_loop()
     hub.loop = loop
-    sight = sight_of(account.role)
+    sight = sight_of(account.role, account.member)
     every = rt.settings.heartbeat_s
     client, first = await asyncio.to_thread(hub.attach, after, sight)
     reader = asyncio.create_task(_drain(websocket))

@@ -124,6 +124,7 @@ export class LiveFeed {
   receive(body) {
     switch (body.type) {
       case "snapshot":
+        if (body.at) this.offsetMs = Date.parse(body.at) - Date.now();
         this.state = body.state;
         this.state.seq = body.position;
         this.setStatus("live");
