@@ -22,8 +22,16 @@
 // domain is shown in its own words ("No unit ZPD-99"), not as a field path. Before a
 // surprise (a unit taken off another incident, an incident closed on a pursuit) the
 // page asks in the line's confirm box: y or Enter goes ahead, n or Esc does not.
+//
+// Typing a place (the location of new, call, promote; the street of a road close or
+// slow) lists up to five places it may be, each with how it was found ("523 Mission
+// Street · interpolated"); ↓/Tab and ↑ move through them, Enter takes one, Esc closes
+// the list. A place taken is sent as its point, and the result line says how sure it is.
 
 import { fieldLabel, sentence } from "./api.js";
+import {
+  hintOf, locationOf, matchText, optionItem, optionsOf,
+} from "./console/places.js";
 import { h } from "./dom.js";
 
 const INCIDENT = { name: "incident", kind: "incident" };
@@ -382,6 +390,36 @@ export function parse(whole, context) {
   return { spec, do: doWhat, fields, tokens, fieldTokens };
 }
 
+/**
+ * Where a place is being typed: the location of new, call and promote, the street of
+ * a road's close or slow. Returns {start, end, query} (the place from its first word
+ * to the end of the caret's word, and what is typed of it up to the caret), or null
+ * when the caret is elsewhere, or on a point ("@37.79,-122.40").
+ */
+export function placeAt(text, caret, context) {
+  const tokens = tokenize(text);
+  let spec = tokens.length ? specOf(tokens[0].text) : null;
+  if (!spec) return null;
+  if (spec.word === "close") {
+    if (!tokens[1] || incidentLike(tokens[1].text, context)) return null;
+    spec = ROAD_CLOSE;
+  }
+  const index = spec.args.findIndex((a) => a.kind === "location" || a.kind === "where");
+  if (index < 0) return null;
+  // the words the parser takes out of a place: caller=NAME, xFACTOR
+  let masked = text;
+  if (spec.caller) masked = takeWords(masked, /caller=\S+/).masked;
+  if (spec.factor) masked = takeWords(masked, /[x×*]\d+(?:\.\d+)?/).masked;
+  const dash = spec.dashed ? /(^|\s)--(\s|$)/.exec(masked) : null;
+  const stop = dash ? dash.index : masked.length;
+  const first = tokenize(masked.slice(0, stop))[index + 1];
+  if (!first || caret <= first.start || caret > stop) return null;
+  const word = /^\S*/.exec(masked.slice(caret, stop))[0];
+  const query = masked.slice(first.start, caret).replace(/\s+/g, " ").trim();
+  if (query.startsWith("@")) return null;
+  return { start: first.start, end: caret + word.length, query };
+}
+
 /** The word of `text` at position `caret` (or a new one) and what it may be. */
 export function completions(text, caret, context) {
   const before = text.slice(0, caret);
@@ -486,8 +524,10 @@ export function problemInWords(problem, token = null) {
  * are asked in.
  */
 export class CommandLine {
-  constructor({ input, list, hint, message, context, run, confirm = null }) {
-    Object.assign(this, { input, list, hint, message, context, run, confirm });
+  constructor({ input, list, hint, message, context, run, confirm = null, places = null }) {
+    Object.assign(this, { input, list, hint, message, context, run, confirm, places });
+    this.placeList = null; // the places listed for the place being typed
+    this.chosen = new Map(); // places taken on this line, by label
     this.history = [];
     this.back = 0;
     this.cycle = null;
@@ -496,7 +536,8 @@ export class CommandLine {
     if (confirm) confirm.addEventListener("keydown", (e) => this.answerKey(e));
     input.addEventListener("input", () => {
       this.cycle = null;
-      this.showChoices([]);
+      // the places listed stay shown until the new answer replaces them (no flicker)
+      if (!this.suggestPlaces()) this.showChoices([]);
       this.showHint();
       if (this.message.dataset.kind === "error") this.say("", "");
     });
@@ -507,6 +548,7 @@ export class CommandLine {
       this.answerKey(e);
       return;
     }
+    if (this.placeList && this.placeKey(e)) return;
     if (e.key === "Tab" && !e.shiftKey && !e.altKey && !e.ctrlKey) {
       // Tab completes; on an empty line it leaves the line like anywhere else.
       if (!this.input.value.trim() && !this.cycle) return;
@@ -582,8 +624,107 @@ export class CommandLine {
     });
   }
 
+  /** Keys on the listed places: ↓/Tab and ↑/Shift+Tab move, Enter takes, Esc closes. */
+  placeKey(e) {
+    if (e.altKey || e.ctrlKey || e.metaKey) return false;
+    const down = e.key === "ArrowDown" || (e.key === "Tab" && !e.shiftKey);
+    const up = e.key === "ArrowUp" || (e.key === "Tab" && e.shiftKey);
+    if (down || up) {
+      e.preventDefault();
+      this.movePlace(down ? 1 : -1);
+    } else if (e.key === "Enter" && this.placeList.at >= 0) {
+      e.preventDefault();
+      this.takePlace();
+    } else if (e.key === "Escape") {
+      e.preventDefault();
+      this.closePlaces();
+    } else {
+      return false;
+    }
+    return true;
+  }
+
+  /** Ask for the places the text at the caret may be; false when it is no place. */
+  suggestPlaces() {
+    if (!this.places) return false;
+    const input = this.input;
+    const at = placeAt(input.value, input.selectionStart ?? input.value.length, this.context());
+    const query = at ? at.query.toLowerCase() : "";
+    const taken = [...this.chosen.keys()].some((label) => query.startsWith(`${label} `));
+    // two letters at least; "--" coming, or words after a place taken, are no place
+    if (!at || query.replace(/\s/g, "").length < 2 || /(^|\s)-$/.test(query) || taken) {
+      this.closePlaces();
+      return false;
+    }
+    this.placeList = null;
+    const value = input.value;
+    this.places.request(at.query, (suggestions) => {
+      if (input.value !== value) return; // typed on since: its own answer comes
+      const options = optionsOf(suggestions);
+      this.placeList = options.length ? { ...at, options, at: -1 } : null;
+      this.showPlaces(at.query);
+    });
+    return true;
+  }
+
+  closePlaces() {
+    if (this.places) this.places.cancel();
+    if (this.placeList || this.list.dataset.kind === "places") this.showChoices([]);
+    this.placeList = null;
+  }
+
+  movePlace(step) {
+    const list = this.placeList;
+    const count = list.options.length;
+    list.at = list.at < 0 ? (step > 0 ? 0 : count - 1) : (list.at + step + count) % count;
+    const { label } = list.options[list.at].place;
+    this.replace(list.start, list.end, label, false);
+    list.end = list.start + label.length;
+    this.showPlaces();
+  }
+
+  /** Take the highlighted place: its label stays in the line; a bare street says why not. */
+  takePlace() {
+    const list = this.placeList;
+    const place = list.options[list.at].place;
+    this.chosen.set(place.label.toLowerCase(), place);
+    this.closePlaces();
+    if (place.ambiguous) {
+      this.say(`${place.label} is ambiguous: ${hintOf(place)}`, "info");
+    } else {
+      if (!this.input.value.slice(list.end).startsWith(" ")) this.replace(list.end, list.end, " ", false);
+      this.say(`${place.label}: ${matchText(place)}`, "info");
+    }
+    this.input.focus();
+  }
+
+  /** The listed places; `query` (what they answer) is kept on the list, for tests and styling. */
+  showPlaces(query = this.placeList && this.placeList.query) {
+    const list = this.placeList;
+    const options = list ? list.options : [];
+    this.list.replaceChildren(...options.map((o, i) => optionItem(o, `cmd-choice-${i}`, i === list.at)));
+    this.list.dataset.kind = "places";
+    if (query) this.list.dataset.query = query;
+    this.list.hidden = options.length === 0;
+    this.input.setAttribute("aria-expanded", String(options.length > 0));
+    if (list && list.at >= 0) this.input.setAttribute("aria-activedescendant", `cmd-choice-${list.at}`);
+    else this.input.removeAttribute("aria-activedescendant");
+  }
+
+  /** A place taken (or typed out as listed) is sent as its point; returns it, or null. */
+  placeOf(parsed) {
+    const location = parsed.fields && parsed.fields.location;
+    if (!location || location.address === undefined || location.lat !== undefined) return null;
+    const key = location.address.toLowerCase().replace(/\s+/g, " ");
+    const place = this.chosen.get(key) || (this.places && this.places.known(location.address));
+    if (!place || place.ambiguous) return null;
+    parsed.fields.location = locationOf(place);
+    return place;
+  }
+
   complete() {
     const input = this.input;
+    if (!this.cycle && this.suggestPlaces()) return; // a place: the list comes from the map
     if (this.cycle && this.cycle.choices.length > 1) {
       const c = this.cycle;
       c.at = (c.at + 1) % c.choices.length;
@@ -623,6 +764,8 @@ export class CommandLine {
 
   showChoices(choices, active = -1) {
     this.list.replaceChildren();
+    this.list.dataset.kind = "words";
+    delete this.list.dataset.query;
     choices.slice(0, 40).forEach((choice, i) => {
       const item = document.createElement("li");
       item.id = `cmd-choice-${i}`;
@@ -659,16 +802,20 @@ export class CommandLine {
       this.fail(failure.message, failure.token);
       return;
     }
+    this.closePlaces();
     this.showChoices([]);
     this.cycle = null;
+    const place = this.placeOf(parsed);
     this.say(`${parsed.do || parsed.local}…`, "busy");
     try {
       const done = await this.run(parsed, this);
       this.history.push(text);
       this.back = 0;
       this.input.value = "";
+      this.chosen.clear();
       this.showHint();
-      this.say(`✓ ${done || "done"}`, "ok");
+      // how the place was found: an exact point, or a guess to check with the caller
+      this.say(`✓ ${done || "done"}${place ? ` · ${place.label}: ${matchText(place)}` : ""}`, "ok");
     } catch (failure) {
       if (failure instanceof Cancelled) {
         // Nothing was sent; the line stays as typed, to change a word and try again.

@@ -15,6 +15,7 @@ import {
 } from "./asks.js";
 import { showHelp } from "./help.js";
 import { activeClosures } from "./mapview.js";
+import { PlaceSuggester } from "./places.js";
 import { feed, feedReady, select, ui, vocabulary } from "./store.js";
 
 function lineContext() {
@@ -176,6 +177,7 @@ export const line = new CommandLine({
   confirm: $("#confirm"),
   context: lineContext,
   run: runLine,
+  places: new PlaceSuggester(),
 });
 
 document.addEventListener("keydown", (e) => {

@@ -1,7 +1,7 @@
 // The incident panel: the selected incident's heading and facts, its units with their
 // ETAs, its calls (a duplicate may be unlinked), the recommendation, open emergencies,
-// subjects, the timeline (dispatcher sentences, the raw event type on hover), a note
-// and the close form. A closed incident says so, with its disposition and closing
+// subjects, the timeline (dispatcher sentences, the raw event type on hover), a note,
+// the Move field (an address autocompleted from the map) and the close form. A closed incident says so, with its disposition and closing
 // time, and its age stops. A changed type shows what it was: "MAYDAY (was DRUGS)".
 
 import { api, command, sentence } from "../api.js";
@@ -11,12 +11,15 @@ import {
   clock, distance, elapsed, eta, joinAnd, personName, place, statusLabel,
 } from "../format.js";
 import { closeIncident } from "./line.js";
+import { moveForm, PlaceSuggester } from "./places.js";
 import { renderRecommendation } from "./recommendation.js";
 import {
   feed, feedReady, me, onRender, onSelect, ROUTED, say, sayFailure, select, touches, ui,
 } from "./store.js";
 
 const SUPERVISING = new Set(["supervisor", "admin"]);
+// the Move field's own: a request from the command line must not abort its answers
+const movePlaces = new PlaceSuggester();
 
 onSelect((id, { changed }) => {
   if (changed) buildPanel(id);
@@ -89,8 +92,10 @@ function buildPanel(id) {
       else sayFailure(failure);
     }
   });
+  const move = moveForm(id, { suggester: movePlaces, say, sayFailure });
   replaceChildren($("#incident-detail"),
     h("div", { id: "d-head" }),
+    move,
     h("div", { id: "d-units" }),
     h("div", { id: "d-calls" }),
     h("h2", { class: "section-title", id: "rec-title" }, "Recommendation"),
@@ -207,6 +212,8 @@ function renderDetailLive(state) {
   renderCalls(incident, state);
   renderEmergencies(incident, state);
   renderSubjects(incident, state);
+  const move = $("#move-form");
+  if (move) move.hidden = closed;
   const closeForm = $("#close-form");
   if (closeForm) {
     closeForm.hidden = closed;
