@@ -1,0 +1,1 @@
+"""Ten-Four speaking other systems' formats: EIDO, CAP, GeoJSON, AVL devices."""
