@@ -209,3 +209,13 @@ def test_nmea_void_rmc_is_no_fix_and_the_greeting_names_the_device() -> None:
     assert nmea.greeting("ID:modem-7\r\n") == ("modem-7", None)
     assert nmea.greeting("id:modem-7 s3cret") == ("modem-7", "s3cret")
     assert _reason(lambda: nmea.greeting("$GPRMC,..."))[0] == "malformed"
+
+
+def test_two_mqtt_feeds_never_share_a_client_id() -> None:
+    # Every feed connected as "tenfour-avl": a broker drops a client when another
+    # connects with its id, so two nodes on one broker knocked each other off in turn.
+    from tenfour.interop.mqtt import MqttFeed
+
+    one = MqttFeed(None, "mqtt://127.0.0.1:1883")  # type: ignore[arg-type]
+    two = MqttFeed(None, "mqtt://127.0.0.1:1883")  # type: ignore[arg-type]
+    assert one.client._client_id != two.client._client_id

@@ -15,6 +15,8 @@ by itself when the broker goes away.
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import threading
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -56,7 +58,10 @@ def device_of_topic(topic: str) -> str:
 class MqttFeed:
     """A subscription to OwnTracks positions on one broker."""
 
-    def __init__(self, avl: Avl, url: str, client_id: str = "tenfour-avl") -> None:
+    def __init__(self, avl: Avl, url: str, client_id: str | None = None) -> None:
+        # One id per process: a broker drops a client when another connects with its
+        # id, so two server nodes (or a test beside a bench) would knock each other off.
+        client_id = client_id or f"tenfour-avl-{socket.gethostname()}-{os.getpid()}-{id(self):x}"
         self.avl = avl
         self.host, self.port, user, password = parse_url(url)
         self.client = paho.Client(CallbackAPIVersion.VERSION2, client_id=client_id)
