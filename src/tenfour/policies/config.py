@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
 
 from tenfour.domain.errors import CommandRejected
 from tenfour.domain.lookup import DuplicateRules
@@ -19,6 +27,8 @@ class Timers(BaseModel):
     onscene_s: float = Field(default=600, gt=0)
     dispatch_ack_s: float = Field(default=60, gt=0)
     unassigned_p1_s: float = Field(default=30, gt=0)
+    #: A priority message nobody has read this long raises ``message_unread``.
+    message_unread_s: float = Field(default=120, gt=0)
 
 
 class Duplicates(BaseModel):
@@ -109,6 +119,72 @@ class Duplicates(BaseModel):
         return DuplicateRules(self.radius_m, self.window_s, families)
 
 
+_PLAN_KEY = re.compile(r"^[A-Z0-9][A-Z0-9_-]{0,39}(/P[1-5])?$")
+_NEED = re.compile(r"^[a-z0-9][a-z0-9_-]{0,39}$")
+#: A recommendation lists at most 50 units (``recommendation.make``).
+MAX_PLAN_UNITS = 50
+
+
+def _plan_key(key: str) -> str:
+    if not _PLAN_KEY.match(key):
+        raise ValueError(
+            f"{key!r} is not a plan key: an upper-case incident type code (DRUGS) or a "
+            "type code and a priority 1-5 (DRUGS/P1)"
+        )
+    return key
+
+
+def _need_name(need: str) -> str:
+    if not _NEED.match(need):
+        raise ValueError(
+            f"{need!r} is not a need: a lower-case unit kind or need name such as "
+            "police, engine or ambulance-als (letters, digits, - and _, at most 40)"
+        )
+    return need
+
+
+def _plan_size(plan: dict[str, int]) -> dict[str, int]:
+    if not plan:
+        raise ValueError("a plan needs at least one unit (give the type null to drop its plan)")
+    total = sum(plan.values())
+    if total > MAX_PLAN_UNITS:
+        raise ValueError(f"{total} units in one plan: at most {MAX_PLAN_UNITS}")
+    return plan
+
+
+PlanKey = Annotated[str, AfterValidator(_plan_key)]
+NeedName = Annotated[str, AfterValidator(_need_name)]
+#: Units of one need in a plan (strict: ``true`` or ``2.5`` are not counts).
+UnitCount = Annotated[int, Field(strict=True, ge=1, le=20)]
+#: One response plan: need (or unit kind) -> units, the shape of the MAYDAY plan.
+Plan = Annotated[dict[NeedName, UnitCount], AfterValidator(_plan_size)]
+
+
+def plan_key(type_code: str, priority: int | None = None) -> str:
+    """The key of the plan for ``type_code`` (at one ``priority``, or any)."""
+    return type_code if priority is None else f"{type_code}/P{priority}"
+
+
+def _demo_plans() -> dict[str, dict[str, int]]:
+    """Run cards for the demo city's police and EMS calls. Types not listed keep the
+    plain rule (``type_needs`` x ``initial_units``): one unit, two at priority 1."""
+    return {
+        "DRUGS/P1": {"police": 2},
+        "DRUGS": {"police": 1},
+        "SHOTS/P1": {"police": 3, "supervisor": 1, "ambulance-als": 1},
+        "SHOOTING/P1": {"police": 3, "supervisor": 1, "ambulance-als": 1},
+        "STABBING/P1": {"police": 2, "ambulance-als": 1},
+        "DOMESTIC/P1": {"police": 2},
+        "ROBBERY/P1": {"police": 2},
+        "BURGLARY/P1": {"police": 2},
+        "COLLISION/P1": {"police": 1, "ambulance-als": 1},
+        "TRAFFIC_COLLISION/P1": {"police": 1, "ambulance-als": 1},
+        "OVERDOSE/P1": {"ambulance-als": 1, "police": 1},
+        "UNCONSCIOUS/P1": {"ambulance-als": 1},
+        "BREATHING/P1": {"ambulance-als": 1},
+    }
+
+
 class PolicyConfig(BaseModel):
     """All policy settings; ``with_overrides`` applies a scenario's ``config:`` block."""
 
@@ -148,9 +224,23 @@ class PolicyConfig(BaseModel):
     initial_units: dict[int, int] = Field(default_factory=lambda: {1: 2, 2: 1, 3: 1, 4: 1, 5: 1})
     #: How many ranked candidates a recommendation lists.
     listed_candidates: int = Field(default=10, ge=1, le=200)
+    #: Response plans (run cards) for a new incident: by type code, or ``TYPE/P1`` for
+    #: one priority (which wins over the type's), the units each need gets, nearest
+    #: first (need -> units, as ``mayday``). A type with no plan gets ``initial_units``
+    #: of its ``type_needs``. An override replaces a type's plan whole; ``null`` drops it.
+    plans: dict[PlanKey, Plan] = Field(default_factory=_demo_plans)
 
     def kinds_for(self, need: str) -> frozenset[str]:
         return frozenset(self.needs.get(need, [need]))
+
+    def plan_for(self, type_code: str, priority: int) -> tuple[str, dict[str, int]]:
+        """The plan's key and needs for a new incident: its type's plan at this
+        priority, else its type's, else the plain rule (key ``""``)."""
+        for key in (plan_key(type_code, priority), plan_key(type_code)):
+            if key in self.plans:
+                return key, dict(self.plans[key])
+        need = self.type_needs.get(type_code, "police")
+        return "", {need: self.initial_units.get(priority, 1)}
 
     def with_overrides(
         self, overrides: Mapping[str, Any] | None, field_: str = "config"
@@ -158,7 +248,19 @@ class PolicyConfig(BaseModel):
         """A copy with ``overrides`` merged in; bad keys or values name the field."""
         if not overrides:
             return self
-        merged = _deep_merge(self.model_dump(), dict(overrides))
+        over = dict(overrides)
+        plans = over.pop("plans", None)
+        merged = _deep_merge(self.model_dump(), over)
+        if isinstance(plans, Mapping):
+            # A type's plan is replaced whole: merging need by need would add the
+            # shipped plan's needs to an agency's own.
+            for key, plan in plans.items():
+                if plan is None:
+                    merged["plans"].pop(key, None)
+                else:
+                    merged["plans"][key] = plan
+        elif "plans" in overrides:
+            merged["plans"] = plans  # not a mapping: validation says so
         try:
             return PolicyConfig.model_validate(merged)
         except ValidationError as error:

@@ -46,22 +46,36 @@ def _dispatch(
 def on_incident_created(
     state: State, event: Recorded, config: PolicyConfig, oracle: DriveTimeOracle
 ) -> list[Command]:
-    """A new incident nobody is on yet gets a recommendation (not a dispatch)."""
+    """A new incident nobody is on yet gets its response plan recommended (not
+    dispatched): one ``recommendation.made`` per need, each filled nearest first with
+    units no earlier need took, as the MAYDAY plan records it. The dispatcher accepts
+    it with one ``unit.dispatch`` of the chosen units (DOMAIN.md)."""
     d = event.data
     if d.get("unit") or d["source"] == "emergency":
         return []  # an officer is already there, or the MAYDAY plan answers it
-    need = config.type_needs.get(d["incident_type"], "police")
-    ranked = recommend(
-        state,
-        location=d["location"],
-        need=need,
-        count=config.initial_units.get(int(d["priority"]), 1),
-        purpose="initial",
-        incident=d["incident"],
-        oracle=oracle,
-        config=config,
-    )
-    return [_journal(ranked)]
+    key, needs = config.plan_for(d["incident_type"], int(d["priority"]))
+    commands: list[Command] = []
+    chosen: list[str] = []
+    for need, count in needs.items():
+        ranked = recommend(
+            state,
+            location=d["location"],
+            need=need,
+            count=count,
+            purpose="initial",
+            incident=d["incident"],
+            oracle=oracle,
+            config=config,
+            taken=chosen,
+            reason=_plan_reason(key, needs) if key else None,
+        )
+        chosen += ranked.chosen
+        commands.append(_journal(ranked))
+    return commands
+
+
+def _plan_reason(key: str, needs: Mapping[str, int]) -> str:
+    return f"response plan {key}: " + ", ".join(f"{n} {c}" for n, c in needs.items())
 
 
 def on_backup_requested(

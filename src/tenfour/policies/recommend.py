@@ -61,10 +61,13 @@ def _why_not(
     exclude: Collection[str],
     allow_divert: bool,
     config: PolicyConfig,
+    taken: Collection[str] = (),
 ) -> str | None:
     """None if the unit may be recommended, else the reason it may not."""
     if unit.id in exclude:
         return "the member's own unit"
+    if unit.id in taken:
+        return "chosen for another need of the plan"
     emergency = committed_to(state, unit)
     if emergency is not None:
         # DOMAIN.md: the distressed member's unit stays with him until it is cleared.
@@ -106,8 +109,10 @@ def recommend(
     exclude: Collection[str] = (),
     allow_divert: bool = False,
     reason: str | None = None,
+    taken: Collection[str] = (),
 ) -> Ranked:
-    """Rank every eligible unit of the needed kinds by drive time to ``location``."""
+    """Rank every eligible unit of the needed kinds by drive time to ``location``;
+    ``taken``: units an earlier need of the same plan already chose."""
     kinds = config.kinds_for(need)
     eligible: list[Unit] = []
     excluded: list[dict[str, Any]] = []
@@ -118,7 +123,7 @@ def recommend(
         if unit.kind not in kinds:
             other_kinds += 1
             continue
-        why = _why_not(unit, state, incident, exclude, allow_divert, config)
+        why = _why_not(unit, state, incident, exclude, allow_divert, config, taken)
         if why is None and unit.location is None:
             why = "no known position"
         if why is None:

@@ -31,10 +31,12 @@ from typing import Any
 
 import numpy as np
 
+from tenfour.reports.intervals import percentile
 from tenfour.sim.replay.calls import Call
 from tenfour.sim.replay.engine import ReplayRun
 from tenfour.sim.replay.journal_facts import JournalFacts
 from tenfour.sim.replay.plan import responses_by_left_out
+from tenfour.sim.replay.runcards import replay_comparison
 
 NFPA_TRAVEL_S = 240.0
 WITHIN_S = 60.0
@@ -106,7 +108,7 @@ def call_rows(calls: list[Call], facts: JournalFacts) -> list[CallRow]:
 
 
 def _p(values: list[float], q: float) -> float | None:
-    return float(np.percentile(values, q)) if values else None
+    return percentile(values, q)  # the reports' definition: one implementation
 
 
 def _share(hits: int, total: int) -> float | None:
@@ -215,6 +217,7 @@ def summarise(run: ReplayRun, rows: list[CallRow], facts: JournalFacts) -> dict[
             "by_kind": travel_by_kind(plan.kept, facts),
         },
         "utilisation": utilisation(run, facts),
+        "plans": _plans(run),
         "alerts": dict(facts.alerts),
         "journal": {
             "events": facts.events,
@@ -226,6 +229,14 @@ def summarise(run: ReplayRun, rows: list[CallRow], facts: JournalFacts) -> dict[
             "policy_failures": len(run.policy_failures),
         },
     }
+
+
+def _plans(run: ReplayRun) -> dict[str, Any] | None:
+    """With ``--plans``: the kinds and counts Ten-Four sent against the real ones."""
+    plans = run.plan.plans
+    if plans is None or not run.options.plans:
+        return None
+    return {"plans": len(plans.plans), **replay_comparison(run.choices, plans.plans)}
 
 
 def travel_by_kind(calls: list[Call], facts: JournalFacts) -> dict[str, dict[str, Any]]:

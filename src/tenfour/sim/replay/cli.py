@@ -74,6 +74,14 @@ def replay_sffd(
             "--travel-model", help="a model from 'tenfour calibrate' (default: map speeds)"
         ),
     ] = None,
+    plans: Annotated[
+        Path | None,
+        typer.Option(
+            "--plans",
+            help="a response plan file ('tenfour plans suggest'): Ten-Four chooses kinds "
+            "and counts",
+        ),
+    ] = None,
 ) -> None:
     """Replay CSV on the map through the real service and journal, then report."""
     from tenfour.geo import GeoError
@@ -84,16 +92,28 @@ def replay_sffd(
 
     console = Console(highlight=False, soft_wrap=True)
     pace = parse_speed(speed)
+    from tenfour.policies.planfile import PlanFileError, load_plan_file
     from tenfour.travel.model import TravelModelError, load_model
 
     try:
         model = None if travel_model is None else load_model(travel_model)
-        plan = plan_replay(csv_file, map_name, model)
-    except (RecordError, GeoError, TravelModelError) as error:
+        plan_file = None if plans is None else load_plan_file(plans)
+        plan = plan_replay(csv_file, map_name, model, plan_file)
+    except (RecordError, GeoError, TravelModelError, PlanFileError) as error:
         console.print(f"[red]error[/red] {escape(str(error))}", markup=True)
         raise typer.Exit(2) from None
     _describe(console, plan)
-    options = ReplayOptions(as_dispatched=as_dispatched, speed=pace, locate_every_s=locate_every)
+    if as_dispatched and plans is not None:
+        console.print(
+            "[red]error[/red] --plans and --as-dispatched exclude each other", markup=True
+        )
+        raise typer.Exit(2)
+    options = ReplayOptions(
+        as_dispatched=as_dispatched,
+        speed=pace,
+        locate_every_s=locate_every,
+        plans=plans is not None,
+    )
     with Progress(
         TextColumn("[bold]replay[/bold]"),
         BarColumn(),
@@ -154,5 +174,12 @@ def _conclude(console: Console, s: dict[str, Any], out: Path) -> None:
         f"verified: {journal.get('verified')}; rejected commands: {journal['rejected_commands']}",
         f"report: {out / 'report.html'}",
     ]
+    if s.get("plans"):
+        p = s["plans"]
+        lines.insert(
+            -2,
+            f"units sent by plan = real assignment: {pct(p['share_equal'])} of "
+            f"{p['calls']:,} calls; every kind within ±1: {pct(p['share_all_kinds_within_1'])}",
+        )
     for line in lines:
         console.print(line, markup=False)

@@ -12,6 +12,15 @@ back ``available`` and drives home. A unit the real dispatchers cancelled before
 arrived is cancelled after the same time. Once every slot of a call is done the
 incident is closed with the real disposition.
 
+With ``plans`` (``replay sffd --plans``) Ten-Four chooses the kinds and counts too:
+at the call's first real dispatch time the units its response plan recommended (one
+``recommendation.made`` per need, nearest first) are dispatched together, the best
+ranked still available. Each takes the real times of a real unit of its kind on the
+call (the first to arrive first); a unit of a kind the real call did not get takes the
+times of the call's first unit that did not transport, and real units beyond the plan
+are not replayed. ``ReplayRun.choices`` keeps, per call, the kinds sent and the
+plan's needs, for the report's comparison with the real assignment.
+
 Everything goes through ``Service.handle``; future steps are clock timers, so the
 scenario runner's clock and this replay's are one engine.
 """
@@ -23,7 +32,7 @@ import random
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
@@ -54,10 +63,13 @@ class ReplayOptions:
     as_dispatched: bool = False
     speed: float | None = None  # None: as fast as possible; N: N times real time
     locate_every_s: float = 60.0
+    plans: bool = False  # Ten-Four's response plans choose kinds and counts
 
     @property
     def mode(self) -> str:
-        return "as-dispatched" if self.as_dispatched else "recommended"
+        if self.as_dispatched:
+            return "as-dispatched"
+        return "planned" if self.plans else "recommended"
 
 
 @dataclass
@@ -76,6 +88,8 @@ class ReplayRun:
     slots: Counter[str] = field(default_factory=Counter)
     rejected: list[str] = field(default_factory=list)
     policy_failures: list[str] = field(default_factory=list)
+    #: With plans: per call, the unit kinds sent and the needs the plan recommended.
+    choices: list[tuple[Call, dict[str, int], dict[str, int]]] = field(default_factory=list)
 
 
 @dataclass
@@ -146,6 +160,7 @@ class _Replay:
         self.moves = Movement(self.clock, plan.roads, self._locate, every_s=options.locate_every_s)
         self.run_info = ReplayRun(plan, options, Path(), self.start, self.start)
         self.ranking: dict[str, Sequence[Mapping[str, Any]]] = {}
+        self.planned: dict[str, list[Mapping[str, Any]]] = {}  # incident -> its needs
         self.active = 0
         self._wall0 = 0.0
         self.service.subscribe(self._heard)
@@ -205,6 +220,7 @@ class _Replay:
         for event in events:
             if event.type == "recommendation.made" and event.data.get("purpose") == "initial":
                 self.ranking[str(event.data["incident"])] = event.data["candidates"]
+                self.planned.setdefault(str(event.data["incident"]), []).append(event.data)
 
     def _locate(self, unit: str, lat: float, lon: float) -> None:
         self._do("unit.locate", {"unit": unit, "lat": round(lat, 7), "lon": round(lon, 7)}, AVL)
@@ -240,6 +256,11 @@ class _Replay:
             return
         job = _Open(call, incident, (lat, lon), len(call.slots), self.ranking.get(incident, ()))
         self.active += 1
+        if self.options.plans and not self.options.as_dispatched:
+            job.pending = 0  # set by the plan's dispatch
+            first = min(s.dispatch for s in call.slots)
+            self.clock.call_at(max(first, self.clock.now()), partial(self._dispatch_plan, job))
+            return
         waves: dict[datetime, list[Slot]] = {}
         for slot in call.slots:
             waves.setdefault(max(slot.dispatch, self.clock.now()), []).append(slot)
@@ -271,6 +292,58 @@ class _Replay:
                 self._slot_done(job)
             return
         for slot, unit in chosen:
+            self.run_info.slots["replayed"] += 1
+            self._enroute(job, slot, unit)
+
+    def _dispatch_plan(self, job: _Open) -> None:
+        """Send what the response plan recommended (see the module)."""
+        units = self.service.state.units
+        needs = self.planned.pop(job.incident, [])
+        chosen: list[str] = []
+        wanted: Counter[str] = Counter()
+        for rec in needs:
+            count, got = int(rec["count"]), 0
+            wanted[str(rec["need"])] += count
+            for candidate in rec["candidates"]:
+                unit = str(candidate["unit"])
+                if got == count:
+                    break
+                if unit not in chosen and units[unit].status == "available":
+                    chosen.append(unit)
+                    got += 1
+            if got < count:
+                self.run_info.slots[f"plan short: no {rec['need']} left"] += count - got
+        real = sorted(
+            job.call.slots, key=lambda s: (s.on_scene is None, s.on_scene or s.dispatch, s.line)
+        )
+        stand_in = next((s for s in real if s.transport is None), real[0])
+        if stand_in.transport is not None:  # every unit transported: leave at transport
+            stand_in = replace(stand_in, available=stand_in.transport)
+        stand_in = replace(stand_in, transport=None, hospital=None)
+        pairs: list[tuple[Slot, str]] = []
+        for unit in chosen:
+            kind = units[unit].kind
+            slot = next((s for s in real if s.kind == kind), None)
+            if slot is None:
+                slot = replace(stand_in, unit=unit, kind=kind)
+                self.run_info.slots["planned unit beyond the real call"] += 1
+            else:
+                real.remove(slot)
+            pairs.append((slot, unit))
+        if real:
+            self.run_info.slots["real unit beyond Ten-Four's plan"] += len(real)
+        sent = Counter(units[u].kind for u in chosen)
+        self.run_info.choices.append((job.call, dict(sent), dict(wanted)))
+        mode = "emergency" if job.call.priority <= 2 else "routine"
+        job.pending = len(pairs) or 1
+        if not pairs or (
+            self._do("unit.dispatch", {"incident": job.incident, "units": chosen, "mode": mode})
+            is None
+        ):
+            for _ in range(job.pending):
+                self._slot_done(job)
+            return
+        for slot, unit in pairs:
             self.run_info.slots["replayed"] += 1
             self._enroute(job, slot, unit)
 

@@ -4,10 +4,14 @@ Read back from the durable journal after the run (not from the replay's memory),
 the report shows what was recorded: which incident each real call became, the
 ranking the recommendation policy made for it, and when each unit was dispatched,
 went en route, arrived and became available again.
+
+Arrivals (en route, on scene) come from ``tenfour.reports.intervals``: the replay's
+travel figures and ``tenfour report``'s are one implementation.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
@@ -16,6 +20,7 @@ from datetime import datetime
 from typing import Any
 
 from tenfour.journal import StoredEvent
+from tenfour.reports.intervals import IntervalFold
 
 CALL_TEXT = re.compile(r"^SFFD call (\S+):")
 
@@ -45,10 +50,19 @@ class JournalFacts:
     kinds: dict[str, str] = field(default_factory=dict)
     alerts: Counter[str] = field(default_factory=Counter)
     events: int = 0
+    times: IntervalFold = field(default_factory=IntervalFold)  # the reports' fold
 
     def first_arrival(self, incident: str) -> Arrival | None:
-        arrived = self.arrivals.get(incident) or []
-        return min(arrived, key=lambda a: (a.on_scene, a.unit)) if arrived else None
+        """The first unit on scene, as the reports define it, when its travel is known."""
+        times = self.times.incidents.get(incident)
+        first = times.first_unit if times else None
+        if first is None or first.enroute is None or first.onscene is None:
+            return None
+        return Arrival(first.unit, first.kind, first.enroute, first.onscene)
+
+
+def _eta(candidate: Mapping[str, Any]) -> float:
+    return float(candidate.get("eta_s", math.inf))
 
 
 def _at(event: StoredEvent) -> datetime:
@@ -59,10 +73,10 @@ def read_facts(events: Iterable[StoredEvent]) -> JournalFacts:
     """Fold journaled events into :class:`JournalFacts`."""
     facts = JournalFacts()
     number_of: dict[str, str] = {}  # call id (C-...) -> SFFD call number
-    enroute: dict[tuple[str, str], datetime] = {}
     dispatched: dict[str, datetime] = {}
     for event in events:
         facts.events += 1
+        facts.times.add(event)
         d = event.data
         kind = event.type
         if kind == "call.received":
@@ -72,33 +86,33 @@ def read_facts(events: Iterable[StoredEvent]) -> JournalFacts:
         elif kind in ("incident.created", "incident.linked") and d.get("call") in number_of:
             facts.incident_of[number_of[str(d["call"])]] = str(d["incident"])
         elif kind == "recommendation.made" and d.get("purpose") == "initial":
-            facts.ranking[str(d["incident"])] = list(d.get("candidates") or [])
+            # a response plan journals one recommendation per need: one ranking of all
+            merged = facts.ranking.get(str(d["incident"]), []) + list(d.get("candidates") or [])
+            facts.ranking[str(d["incident"])] = sorted(merged, key=_eta)
         elif kind == "unit.registered":
             facts.kinds[str(d["unit"])] = str(d["kind"])
         elif kind == "unit.dispatched":
             dispatched.setdefault(str(d["unit"]), _at(event))
         elif kind == "unit.status_changed":
-            _status(facts, event, enroute, dispatched)
+            _status(facts, event, dispatched)
         elif kind == "alert.raised":
             facts.alerts[str(d["kind"])] += 1
+    for response in facts.times.responses():
+        if response.enroute is not None and response.onscene is not None:
+            facts.arrivals[response.incident].append(
+                Arrival(response.unit, response.kind, response.enroute, response.onscene)
+            )
     return facts
 
 
 def _status(
     facts: JournalFacts,
     event: StoredEvent,
-    enroute: dict[tuple[str, str], datetime],
     dispatched: dict[str, datetime],
 ) -> None:
     d = event.data
-    unit, to, incident = str(d["unit"]), d["to"], str(d.get("incident") or "")
-    if to == "enroute":
-        enroute[(unit, incident)] = _at(event)
-    elif to == "onscene" and (unit, incident) in enroute:
-        start = enroute.pop((unit, incident))
-        facts.arrivals[incident].append(Arrival(unit, facts.kinds.get(unit, ""), start, _at(event)))
-    elif to == "available":
-        enroute.pop((unit, incident), None)
+    unit, to = str(d["unit"]), d["to"]
+    if to == "available":
         since = dispatched.pop(unit, None)
         if since is not None:
             facts.busy[unit].append((since, _at(event)))

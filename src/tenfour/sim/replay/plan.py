@@ -14,6 +14,9 @@ stations, and builds the roster the scenario machinery enters (``apply_roster``)
 The policies get a replay need ``sffd`` answered by every unit kind of the roster,
 for every incident type of the data, and list every eligible unit ranked by drive
 time (``listed_candidates``): the replay reads that ranking to fill each response.
+The shipped demo-city response plans are dropped; with ``plans`` (a plan file, see
+``policies.planfile``) those plans are the whole set, and a type without one gets
+the nearest unit of any kind.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from typing import Any
 
 from tenfour.geo import OutsideMapError, RoadMap, load_map
 from tenfour.policies import PolicyConfig
+from tenfour.policies.planfile import PlanFile
 from tenfour.sim.replay.calls import (
     Call,
     CallSelection,
@@ -87,6 +91,7 @@ class ReplayPlan:
     roster: Roster
     config: PolicyConfig
     travel_model: TravelModel | None = None
+    plans: PlanFile | None = None
 
     @property
     def kept(self) -> list[Call]:
@@ -94,10 +99,14 @@ class ReplayPlan:
 
 
 def plan_replay(
-    csv_path: str | Path, map_name: str = "demo", travel_model: TravelModel | None = None
+    csv_path: str | Path,
+    map_name: str = "demo",
+    travel_model: TravelModel | None = None,
+    plans: PlanFile | None = None,
 ) -> ReplayPlan:
     """Read ``csv_path`` and prepare the replay on ``map_name`` (see the module); with
-    ``travel_model``, the map drives at the model's times (``tenfour.travel``)."""
+    ``travel_model``, the map drives at the model's times (``tenfour.travel``); with
+    ``plans``, Ten-Four's response plans choose the kinds and counts of units."""
     rows = read_responses(csv_path)
     roads = load_map(map_name)
     if travel_model is not None:
@@ -124,14 +133,19 @@ def plan_replay(
         left_out=left_out,
         hospitals=hospitals,
         roster=roster,
-        config=replay_config(kinds, codes),
+        config=replay_config(kinds, codes, plans),
         travel_model=travel_model,
+        plans=plans,
     )
 
 
-def replay_config(kinds: set[str], codes: set[str]) -> PolicyConfig:
+def replay_config(kinds: set[str], codes: set[str], plans: PlanFile | None = None) -> PolicyConfig:
     """The default policies plus what a fire department replay needs (see the module)."""
-    return PolicyConfig().with_overrides(
+    config = PolicyConfig().with_overrides(
+        {"needs": dict(plans.needs)} if plans is not None and plans.needs else None
+    )
+    # validated already (as a plan file, or the empty set): the plans are the whole set
+    return config.model_copy(update={"plans": dict(plans.plans) if plans else {}}).with_overrides(
         {
             "needs": {NEED: sorted(kinds) or ["engine"]},
             "type_needs": {code: NEED for code in sorted(codes)},

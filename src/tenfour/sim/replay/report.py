@@ -134,6 +134,26 @@ def _by_kind(s: dict[str, Any]) -> str:
     return f"<table>{head}{''.join(body)}</table>"
 
 
+def _plans(s: dict[str, Any]) -> str:
+    """With ``--plans``: Ten-Four's kinds and counts against the real assignments."""
+    p = s.get("plans")
+    if not p:
+        return ""
+    intro = (
+        f"<p>{p['calls']:,} calls; {p['covered']:,} of a type with one of the "
+        f"{p['plans']} plans (the others got the nearest unit of any kind). Units sent = "
+        f"real assignment on <b>{_fmt(p['share_equal'], '%')}</b> of calls; every kind "
+        f"within one unit on {_fmt(p['share_all_kinds_within_1'], '%')}.</p>"
+    )
+    head = "<tr><th>unit kind</th><th>calls with it</th><th>count equal</th><th>within ±1</th></tr>"
+    body = "".join(
+        f"<tr><td>{html.escape(kind)}</td><td>{k['calls']:,}</td>"
+        f"<td>{_fmt(k['share_equal'], '%')}</td><td>{_fmt(k['share_within_1'], '%')}</td></tr>"
+        for kind, k in p["by_kind"].items()
+    )
+    return f"<h2>Response plans against the real assignments</h2>{intro}<table>{head}{body}</table>"
+
+
 def _calls(rows: list[CallRow]) -> str:
     head = (
         "<tr><th>call</th><th>incident</th><th>type</th><th>prio</th><th>real first</th>"
@@ -199,6 +219,7 @@ def _html(s: dict[str, Any], rows: list[CallRow], out_dir: Path) -> str:
         "<code>summary.json</code>, every call in <code>calls.csv</code>.</p>"
         f"<h2>Headline</h2>{_headline(s)}"
         f"<h2>By kind of the real first unit</h2>{_by_kind(s)}"
+        f"{_plans(s)}"
         f"<h2>Plots</h2>{figures}"
         f"<h2>Every replayed call</h2>{_calls(rows)}"
         "<p>Map data © OpenStreetMap contributors (ODbL). Calls: DataSF Fire Department "
