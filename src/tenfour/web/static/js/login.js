@@ -12,7 +12,10 @@ const form = document.getElementById("login-form");
 const message = document.getElementById("login-message");
 const params = new URLSearchParams(location.search);
 // Only our own pages, never an address someone put in a link.
-const NEXT = { "/console": "/console", "/mdt": "/mdt", "/account": "/account", "/admin": "/admin" };
+const NEXT = {
+  "/console": "/console", "/mdt": "/mdt", "/account": "/account", "/admin": "/admin",
+  "/reports": "/reports",
+};
 
 function tell(text, kind = "") {
   message.textContent = text;

@@ -1,0 +1,96 @@
+"""The analyst's reports over HTTP: figures from the server's own journal, who may see
+them, and bad filters answered 422 naming the parameter."""
+
+from __future__ import annotations
+
+import pytest
+
+from .conftest import ROLES, Server
+
+HERE = {"lat": 37.7925893, "lon": -122.3958821}
+
+
+def test_the_figures_follow_the_journal_as_it_grows(server: Server) -> None:
+    desk = server.account("claw", "calltaker")
+    dispatcher = server.account("disp", "dispatcher")
+    judy = server.account("judy", "officer", member="hopps")
+    analyst = server.account("bell", "analyst")
+    empty = server.get(analyst, "/api/reports/intervals").json()
+    assert empty["incidents"]["count"] == 0
+
+    created = server.command(
+        desk,
+        "call.create",
+        {"source": "911", "text": "Fight", "type": "ASSAULT", "priority": 2, "location": HERE},
+    ).json()["events"]
+    incident = next(e["incident"] for e in created if e["type"] == "incident.created")
+    server.advance(seconds=40)
+    server.command(dispatcher, "unit.dispatch", {"incident": incident, "units": ["ZPD-7"]})
+    server.advance(seconds=50)
+    server.command(
+        judy, "unit.status", {"unit": "ZPD-7", "status": "enroute", "incident": incident}
+    )
+    server.advance(seconds=200)
+    server.command(judy, "unit.status", {"unit": "ZPD-7", "status": "onscene"})
+
+    answer = server.get(analyst, "/api/reports/intervals?by=type,priority")
+    assert answer.status_code == 200, answer.text
+    report = answer.json()
+    overall = report["overall"]
+    assert overall["call_processing_s"]["p90_s"] == 40.0
+    assert overall["turnout_s"]["p90_s"] == 50.0
+    assert overall["travel_s"]["p90_s"] == 200.0
+    assert overall["response_s"]["p90_s"] == 290.0
+    assert report["groups"][0]["key"] == {"type": "ASSAULT", "priority": "2"}
+    assert report["incidents"] == {"count": 1, "complete": 1, "with_problems": 0}
+    # a window that ends before the call leaves it out
+    before = server.get(analyst, "/api/reports/intervals?from=2026-11-01&to=2026-11-25")
+    assert before.json()["incidents"]["count"] == 0
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_only_analysts_supervisors_and_admins_read_reports(server: Server, role: str) -> None:
+    member = "hopps" if role == "officer" else None
+    token = server.account(f"user-{role}", role, member=member)
+    answer = server.get(token, "/api/reports/intervals")
+    assert answer.status_code == (200 if role in ("analyst", "supervisor", "admin") else 403)
+    page = server.client.get("/reports", headers={"Authorization": f"Bearer {token}"})
+    assert page.status_code in ((200,) if role in ("analyst", "supervisor", "admin") else (403,))
+
+
+def test_without_a_session_the_page_goes_to_login(server: Server) -> None:
+    answer = server.client.get("/reports", follow_redirects=False)
+    assert answer.status_code == 303 and answer.headers["location"].startswith(
+        "/login?next=/reports"
+    )
+    assert server.client.get("/api/reports/intervals").status_code == 401
+
+
+@pytest.mark.parametrize(
+    ("query", "field", "reason"),
+    [
+        (
+            "by=colour",
+            "query.by",
+            "should match pattern '^(agency|unit|kind|type|priority|hour|day)",
+        ),
+        ("by=type,district", "query.by", "should match pattern"),  # needs a districts file
+        ("by=", "query.by", "should match pattern"),
+        ("from=yesterday", "query.from", "valid datetime"),
+        ("to=2026-13-01", "query.to", "valid datetime"),
+    ],
+)
+def test_bad_filters_are_422_naming_the_parameter(
+    server: Server, query: str, field: str, reason: str
+) -> None:
+    analyst = server.account("bell", "analyst")
+    answer = server.get(analyst, f"/api/reports/intervals?{query}")
+    assert answer.status_code == 422, answer.text
+    problems = answer.json()["error"]["problems"]
+    assert problems[0]["field"] == field and reason in problems[0]["reason"]
+
+
+def test_a_window_ending_before_it_starts_is_empty(server: Server) -> None:
+    analyst = server.account("bell", "analyst")
+    answer = server.get(analyst, "/api/reports/intervals?from=2026-11-25&to=2026-11-24")
+    assert answer.status_code == 200 and answer.json()["incidents"]["count"] == 0

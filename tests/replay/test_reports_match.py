@@ -1,0 +1,47 @@
+"""One implementation: for the same replayed journal, the replay's interval figures and
+``tenfour report``'s are equal (both fold it with ``tenfour.reports.intervals``)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from tenfour.cli import app
+
+
+def test_the_replay_and_the_report_give_the_same_figures(
+    replayed: tuple[Path, str], tmp_path: Path
+) -> None:
+    out, _ = replayed
+    replay = json.loads((out / "summary.json").read_text())
+    result = CliRunner().invoke(
+        app, ["report", "--database", str(out / "journal.db"), "--out", str(tmp_path)]
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads((tmp_path / "report.json").read_text())
+
+    # every replayed call became one incident, and nothing else did
+    assert report["incidents"]["count"] == replay["calls_replayed"] > 50
+    # first unit on scene: travel (en route to on scene), 90th percentile
+    travel = replay["travel_p90_s"]
+    assert travel["replayed_first_unit_travel"] is not None
+    assert report["overall"]["travel_s"]["p90_s"] == travel["replayed_first_unit_travel"]
+    # every unit response, per unit kind: the same responses and the same 90th percentile
+    replayed_kinds = {
+        kind: (k["replayed_n"], k["replayed_p90_s"])
+        for kind, k in travel["by_kind"].items()
+        if k["replayed_n"]
+    }
+    report_kinds = {
+        kind: (k["travel_n"], k["travel_p90_s"])
+        for kind, k in report["units"]["by_kind"].items()
+        if k["travel_n"]
+    }
+    assert report_kinds == replayed_kinds
+    # the share within NFPA 1710's 240 s, first unit
+    assert (
+        report["overall"]["travel_s"]["share_within_target"]
+        == (travel["nfpa_share_within_240s_replayed"])
+    )
