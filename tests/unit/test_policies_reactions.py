@@ -357,3 +357,23 @@ def test_each_emergency_plans_for_its_own_incident_and_tops_up_what_it_lost() ->
     short = [r.data for r in second if r.type == "alert.raised" and r.data["kind"] == "plan_short"]
     police = [u for u in mine if u.startswith("ZPD-") and u != "ZPD-S1"]
     assert len(police) == 4 or short
+
+
+def test_a_unit_gone_on_with_a_partner_still_down_leaves_its_incident_alerted() -> None:
+    # The safety model: two of ZPD-1's crew down at two scenes; clearing the first
+    # sends their unit on to the second (emergency.cleared ``follow``), and the first
+    # MAYDAY incident, priority 1 and now without a unit, was left without an alert.
+    desk = Desk()
+    first = {"member": "hopps", "location": PLACE}
+    hopps = only(desk.run("emergency.declare", first, "officer:hopps"), "emergency.declared")
+    far = {"member": "wilde", "location": offset(0, 2000)}
+    desk.run("emergency.declare", far, "officer:wilde")
+    cleared = desk.run(
+        "emergency.clear", {"emergency": hopps["emergency"]}, "supervisor:bogo", react_too=True
+    )
+    follow = only(cleared, "emergency.cleared")["follow"]
+    assert [f["unit"] for f in follow] == ["ZPD-1"]
+    alerts = [r.data for r in cleared if r.type == "alert.raised"]
+    assert [(a["kind"], a["incident"]) for a in alerts] == [
+        ("incident_unassigned", hopps["incident"])
+    ]

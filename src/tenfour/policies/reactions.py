@@ -263,6 +263,9 @@ def _left(state: State, event: Recorded) -> tuple[str, str] | None:
     d = event.data
     if d.get("diverted_from"):
         return d["diverted_from"], f"{d.get('unit')} was taken to {d.get('incident')}"
+    if event.type == "emergency.cleared" and d.get("follow") and d.get("incident"):
+        gone = ", ".join(f"{f['unit']} went on with {f['emergency']}" for f in d["follow"])
+        return d["incident"], gone
     if event.type == "unit.logged_off" and d.get("incident"):
         return d["incident"], f"{d['unit']} logged off"
     if event.type == "unit.status_changed" and d["to"] not in SERVING:
@@ -368,6 +371,8 @@ REACTIONS: dict[str, list[Reaction]] = {
     "unit.dispatched": [on_unit_moved, *_TOP_UPS],
     "unit.logged_off": [on_unit_moved, *_TOP_UPS],
     "incident.closed": [on_incident_closed],
+    # A cleared emergency's unit may go on to a partner still down (``follow``).
+    "emergency.cleared": [on_unit_moved, *_TOP_UPS],
     "unit.status_changed": [on_unit_moved, *_TOP_UPS],
 }
 
