@@ -15,8 +15,12 @@ from rich.markup import escape
 
 from tenfour.geo.cli import map_app
 from tenfour.geo.places_cli import geocode_command, places_app
+from tenfour.interop.cli import device_app
+from tenfour.interop.eido_cli import eido_app
 from tenfour.journal import JournalError, open_store
 from tenfour.journal.cli import show, verify_text
+from tenfour.policies.plans_cli import plans_app
+from tenfour.reports.cli import report_command
 from tenfour.sim.replay.cli import replay_app
 from tenfour.travel.cli import calibrate_app
 
@@ -38,8 +42,12 @@ app.add_typer(journal_app, name="journal")
 app.add_typer(map_app, name="map")
 app.add_typer(places_app, name="places")
 app.command("geocode")(geocode_command)
+app.command("report")(report_command)
 app.add_typer(replay_app, name="replay")
 app.add_typer(calibrate_app, name="calibrate")
+app.add_typer(plans_app, name="plans")
+app.add_typer(eido_app, name="eido")
+app.add_typer(device_app, name="device")
 
 DEFAULT_DB = "tenfour.db"
 Database = Annotated[
@@ -188,6 +196,22 @@ def serve(
     ] = None,
     anchor_key: AnchorKey = None,
     travel_model: TravelModelOption = None,
+    mqtt: Annotated[
+        str | None,
+        typer.Option(
+            help="subscribe to OwnTracks positions (owntracks/+/+) on this broker: "
+            "mqtt://[USER[:PASSWORD]@]HOST[:PORT]"
+        ),
+    ] = None,
+    nmea_port: Annotated[
+        int | None,
+        typer.Option(
+            help="listen for NMEA 0183 devices on this TCP port (on --host); each "
+            "connection starts with the line ID:<device>",
+            min=0,
+            max=65535,
+        ),
+    ] = None,
 ) -> None:
     """Run the dispatch server (HTTP API, live feed) on the embedded or a PostgreSQL journal."""
     import uvicorn
@@ -211,6 +235,15 @@ def serve(
         raise typer.Exit(2) from None
     settings = Settings(database=database, map=map_name, demo=demo, announce=True, config=policy)
     settings.travel_model = _travel_model(travel_model)
+    if mqtt is not None:
+        from tenfour.interop.mqtt import parse_url
+
+        try:
+            parse_url(mqtt)
+        except ValueError as error:
+            typer.echo(f"error: --mqtt: {error}", err=True)
+            raise typer.Exit(2) from None
+    settings.mqtt, settings.nmea_port, settings.nmea_host = mqtt, nmea_port, host
     settings.trusted_proxies = proxies
     origins = [o.strip() for item in allowed_origins or () for o in item.split(",") if o.strip()]
     for origin in origins:

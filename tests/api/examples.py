@@ -27,6 +27,12 @@ EXAMPLES: dict[str, dict[str, Any]] = {
         "priority": 4,
         "location": HERE,
     },
+    "incident.import": {
+        "type": "ASSAULT",
+        "priority": 2,
+        "location": HERE,
+        "origin": {"center": "psap.example.org", "incident": "urn:emergency:uid:incidentid:1"},
+    },
     "incident.update": {"incident": INCIDENT, "priority": 2},
     "incident.note": {"incident": INCIDENT, "text": "caller called back"},
     "incident.unlink": {"incident": INCIDENT, "call": "C-000001"},
@@ -52,4 +58,10 @@ EXAMPLES: dict[str, dict[str, Any]] = {
     },
     "transport.start": {"unit": "ZPD-7", "patient": {"description": "x"}, "destination": "ZGH"},
     "transport.arrive": {"unit": "ZPD-7"},
+    # An officer's goes to dispatch; the desk's is refused as invalid (the desk is
+    # dispatch), so neither role meets a 403 for its role.
+    "message.send": {"to": "dispatch", "canned": "code4"},
+    "message.deliver": {"message": "MSG-000001"},
+    "message.read": {"message": "MSG-000001"},
+    "facility.status": {"facility": "ZGH", "state": "diversion", "services": ["trauma"]},
 }

@@ -495,6 +495,7 @@ class Busy:
     emergency: str = "E-000001"
     alert: str = "A-000001"
     closure: str = "RC-000001"  # road segments 3 and 4 closed
+    message: str = "MSG-000001"  # hopps to dispatch: "Code 4"
 
 
 BUSY = Busy()
@@ -517,6 +518,7 @@ def _busy_desk() -> State:
     run(state, "bolo.issue", {"description": "black fox, silver patches", "area": "Main St"})
     run(state, "emergency.declare", {"member": "delgato"})
     run(state, "road.close", {"segments": [3, 4], "reason": "water main"})
+    run(state, "message.send", {"to": "dispatch", "canned": "code4"}, "officer:hopps")
     return state
 
 

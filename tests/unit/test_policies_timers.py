@@ -293,7 +293,13 @@ def test_the_pursuit_interval_is_configurable() -> None:
 
 
 def test_every_timer_is_configurable() -> None:
-    timers = {"pursuit_s": 5, "onscene_s": 6, "dispatch_ack_s": 7, "unassigned_p1_s": 8}
+    timers = {
+        "pursuit_s": 5,
+        "onscene_s": 6,
+        "dispatch_ack_s": 7,
+        "unassigned_p1_s": 8,
+        "message_unread_s": 9,
+    }
     config = PolicyConfig().with_overrides({"timers": timers})
     assert config.timers.model_dump() == timers
     assert PolicyConfig().timers.model_dump() == {
@@ -301,6 +307,7 @@ def test_every_timer_is_configurable() -> None:
         "onscene_s": 600,
         "dispatch_ack_s": 60,
         "unassigned_p1_s": 30,
+        "message_unread_s": 120,
     }
 
 

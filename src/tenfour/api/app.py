@@ -26,7 +26,8 @@ from tenfour.accounts import (
     open_accounts,
 )
 from tenfour.api import accounts as admin_accounts
-from tenfour.api import auth, commands, docs, live, places, queries, tips, web
+from tenfour.api import auth, avl, commands, docs, interop, live, places, queries, tips, web
+from tenfour.api import reports as analyst_reports
 from tenfour.api.context import Runtime
 from tenfour.api.errors import on_database_error, on_http_error, on_rejected, on_validation_error
 from tenfour.api.headers import SecurityHeaders
@@ -39,6 +40,7 @@ from tenfour.bootstrap import build_service
 from tenfour.clock import RealClock
 from tenfour.domain.errors import CommandRejected
 from tenfour.geo import load_map
+from tenfour.interop.devices import DeviceStoreError
 from tenfour.journal import JournalError, open_store
 from tenfour.journal.anchor import anchor_store, default_key_path, resolve_anchor
 from tenfour.service import Service
@@ -116,6 +118,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             login_throttle=TokenBuckets(settings.login_burst, settings.login_refill),
         )
         app.state.demo_passwords = load_demo(service, accounts) if settings.demo else {}
+        # Device positions (tenfour.interop): the registry, MQTT and NMEA feeds.
+        stop_avl = await avl.start_avl(app, settings, app.state.runtime)
         if settings.announce:
             _announce(app.state.demo_passwords)
         if settings.freeze_gc:
@@ -127,6 +131,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            await stop_avl()
             if stop_following is not None:
                 stop_following()
             service.close()
@@ -150,7 +155,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(StarletteHTTPException, on_http_error)
     app.add_exception_handler(CommandRejected, on_rejected)
     app.add_exception_handler(AccountError, _on_account_error)
-    for failure in (JournalError, AccountStoreError, FingerprintStoreError):
+    for failure in (JournalError, AccountStoreError, FingerprintStoreError, DeviceStoreError):
         app.add_exception_handler(failure, on_database_error)
     # Before anything reads a body: client address, tip rate limit, body size caps.
     app.add_middleware(
@@ -164,6 +169,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in (auth, commands, queries, places, tips, live, web):
         app.include_router(module.router)
     app.include_router(admin_accounts.router)
+    app.include_router(avl.router)
+    app.include_router(interop.router)
+    app.include_router(analyst_reports.router)
     app.include_router(docs.router)
     app.mount("/static", web.static_files(), name="static")
     # Outermost: nosniff on every answer, the limits' refusals and crashes included.

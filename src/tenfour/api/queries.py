@@ -48,7 +48,7 @@ def get_snapshot(rt: Rt, account: StaffAccount) -> dict[str, Any]:
     """The whole state as this role may read it, with its journal position: fold the
     live feed's events after ``position`` into it."""
     with rt.service.locked():
-        state = sight_of(account.role).state(state_to_json(rt.service.state))
+        state = sight_of(account.role, account.member).state(state_to_json(rt.service.state))
         return {"position": rt.service.state.seq, "state": state}
 
 
@@ -73,7 +73,7 @@ IdPath = Annotated[
 @router.get("/incidents/{incident}", response_model=IncidentDetail)
 def get_incident(incident: IdPath, rt: Rt, account: StaffAccount) -> dict[str, Any]:
     """One incident with its timeline, subjects, calls, units and recommendations."""
-    sight = sight_of(account.role)
+    sight = sight_of(account.role, account.member)
     with rt.service.locked():
         state = rt.service.state
         found = state.incidents.get(incident)
@@ -126,7 +126,7 @@ def list_members(rt: Rt) -> list[dict[str, Any]]:
 def list_tips(rt: Rt, account: DeskAccount) -> list[dict[str, Any]]:
     """The tip triage queue (desk roles only; an analyst's leaves out the tipsters'
     contacts and tracking codes)."""
-    sight = sight_of(account.role)
+    sight = sight_of(account.role, account.member)
     return [sight.tip(row) for row in _table(rt, "tips")]
 
 
@@ -164,7 +164,7 @@ def read_journal(
     """Journaled events after ``after``, in order, as this role may read them (a
     dispatcher's leave out audit events); ``next_after`` continues the read, even past
     a page of events all left out."""
-    sight = sight_of(account.role)
+    sight = sight_of(account.role, account.member)
     read = list(rt.service.store.read(after=after, limit=limit))
     shown = (sight.event(e.to_json()) for e in read)
     return {

@@ -92,6 +92,12 @@ class Settings:
     clock: Clock | None = None
     #: Policy settings (timers, response plans, ...); None means the defaults.
     config: PolicyConfig | None = None
+    #: OwnTracks over MQTT: the broker to subscribe ``owntracks/+/+`` on
+    #: (``mqtt://[USER[:PASSWORD]@]HOST[:PORT]``); None: no subscription.
+    mqtt: str | None = None
+    #: NMEA 0183 over TCP: the port to listen on (0: any free one); None: no listener.
+    nmea_port: int | None = None
+    nmea_host: str = "127.0.0.1"
 
 
 def load_policy_config(path: str | Path) -> PolicyConfig:

@@ -32,7 +32,8 @@ from tenfour.api.auth import (
 from tenfour.api.context import Runtime, runtime
 from tenfour.api.errors import ERROR_RESPONSES
 from tenfour.api.queries import STAFF, IdPath
-from tenfour.domain.commands import SubjectAdd
+from tenfour.domain.commands import Service, SubjectAdd
+from tenfour.domain.messages import CANNED
 from tenfour.domain.rules import (
     DISPATCHABLE,
     MEMBER_TRANSITIONS,
@@ -403,6 +404,12 @@ class Vocabulary(BaseModel):
     incident_types: list[str]
     session_idle_s: float = Field(description="a session ends after this long without use")
     heartbeat_s: float
+    canned_messages: dict[str, str] = Field(
+        default_factory=dict, description="message.send's canned messages: name -> text"
+    )
+    services: list[str] = Field(
+        default_factory=list, description="hospital services (facility.status, transport.start)"
+    )
 
 
 @router.get("/api/vocabulary", tags=["map"], response_model=Vocabulary, responses=ERROR_RESPONSES)
@@ -425,4 +432,6 @@ def vocabulary(account: CurrentAccount, rt: Rt) -> Vocabulary:
         incident_types=types,
         session_idle_s=rt.settings.session_idle.total_seconds(),
         heartbeat_s=rt.settings.heartbeat_s,
+        canned_messages=dict(CANNED),
+        services=list(get_args(Service)),
     )

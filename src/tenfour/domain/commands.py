@@ -158,6 +158,36 @@ class IncidentCreate(Payload):
     text: str | None = Field(default=None, pattern=NO_NUL, max_length=5000)
 
 
+class Origin(Payload):
+    """Where a transferred incident came from (EIDO import): kept with the incident so a
+    reply or an update can name the other center's own incident."""
+
+    center: str = Field(min_length=1, max_length=300, pattern=NO_NUL)
+    incident: str | None = Field(default=None, min_length=1, max_length=300, pattern=NO_NUL)
+    document: str | None = Field(default=None, min_length=1, max_length=300, pattern=NO_NUL)
+    format: Literal["eido"] = "eido"
+
+
+class ImportedSubject(Payload):
+    role: Literal["suspect", "victim", "witness", "patient", "officer", "other"]
+    description: str = Field(min_length=1, pattern=NO_NUL, max_length=2000)
+
+
+class IncidentImport(Payload):
+    """An incident transferred from another center: created here with its origin, the
+    people it names and its notes, in one journaled decision."""
+
+    type: str = TypeCode
+    priority: Whole = Priority
+    location: Location
+    text: str | None = Field(default=None, pattern=NO_NUL, max_length=5000)
+    origin: Origin
+    subjects: list[ImportedSubject] = Field(default_factory=list, max_length=50)
+    notes: list[Annotated[str, Field(min_length=1, max_length=5000, pattern=NO_NUL)]] = Field(
+        default_factory=list, max_length=100
+    )
+
+
 class IncidentInitiate(MemberOrUnit):
     type: str = TypeCode
     priority: Whole = Priority
@@ -222,6 +252,12 @@ class Locate(Payload):
     heading: OptNumber = Field(default=None, ge=0, lt=360, allow_inf_nan=False)
     accuracy: OptNumber = Field(default=None, ge=0, le=100_000, allow_inf_nan=False)
     at: AwareDatetime | None = Field(default=None, description="device time, ISO-8601 with zone")
+    #: Where the fix came from (an AVL protocol: owntracks, osmand, nmea) and which
+    #: registered device sent it; absent for the MDT page and hand-entered positions.
+    source: str | None = Field(default=None, min_length=1, max_length=20, pattern=r"^[a-z0-9-]+$")
+    device: str | None = Field(
+        default=None, min_length=1, max_length=100, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:@/-]*$"
+    )
 
 
 class UnitLocate(Locate):
@@ -314,16 +350,82 @@ class ArrestRecord(Payload):
     members: list[IdStr] = Field(default_factory=list, max_length=20)
 
 
+#: Hospital services a diversion names, and what a transport's patient needs.
+Service = Literal["trauma", "stroke", "cardiac", "burns", "pediatrics", "obstetrics", "psych"]
+#: Kinds of beds a hospital reports free.
+BedKind = Literal["ed", "icu", "trauma", "pediatric", "psych"]
+
+
 class TransportStart(Payload):
     unit: str = Id
     incident: str | None = OptId
     patient: SubjectRef
     destination: str = Id
+    #: What the patient needs (a hospital service): warns when the destination is on
+    #: diversion for it.
+    need: Service | None = None
 
 
 class TransportArrive(Payload):
     unit: str = Id
     destination: str | None = OptId
+
+
+# --- messages and hospital status ---------------------------------------------------------
+
+
+class MessageSend(Payload):
+    """A message from the desk to a unit's crew, a member, an agency's members or all
+    members on duty; or from an officer to dispatch. ``canned`` names one of the
+    vocabulary's canned messages (its text is used when no ``text`` is given)."""
+
+    model_config = any_of("text", "canned")
+
+    to: Literal["unit", "member", "agency", "all", "dispatch"]
+    unit: str | None = OptId
+    member: str | None = OptId
+    agency: str | None = OptId
+    text: str | None = Field(default=None, min_length=1, max_length=1000, pattern=NO_NUL)
+    canned: str | None = Field(default=None, min_length=1, max_length=40, pattern=_TYPE)
+    priority: Literal["normal", "priority"] = "normal"
+
+    @model_validator(mode="after")
+    def _addressed(self) -> MessageSend:
+        if self.text is None and self.canned is None:
+            raise ValueError("give a text or a canned message")
+        named = {k for k in ("unit", "member", "agency") if getattr(self, k) is not None}
+        wanted = {self.to} & {"unit", "member", "agency"}
+        if named != wanted:
+            need = f"give {self.to}" if wanted else "name no unit, member or agency"
+            raise ValueError(f"to {self.to}: {need}")
+        return self
+
+
+class MessageRef(Payload):
+    message: str = Id
+
+
+class FacilityStatus(Payload):
+    """A hospital's state as its staff or the desk reports it: open, on diversion for
+    some services (ambulances with such patients should go elsewhere), or closed."""
+
+    facility: str = Id
+    state: Literal["open", "diversion", "closed"]
+    services: list[Service] = Field(
+        default_factory=list, max_length=7, json_schema_extra={"uniqueItems": True}
+    )
+    beds: dict[BedKind, Annotated[int, Field(ge=0, le=10_000)]] = Field(default_factory=dict)
+    text: str | None = Field(default=None, min_length=1, max_length=500, pattern=NO_NUL)
+
+    @model_validator(mode="after")
+    def _services(self) -> FacilityStatus:
+        if self.state == "diversion" and not self.services:
+            raise ValueError("diversion: give the services diverted (services)")
+        if self.state != "diversion" and self.services:
+            raise ValueError(f"{self.state}: services are named only for a diversion")
+        if len(set(self.services)) != len(self.services):
+            raise ValueError("services: each service once")
+        return self
 
 
 # --- roads -----------------------------------------------------------------------------
@@ -384,6 +486,7 @@ AlertKind = Literal[
     "backup_requested",
     "plan_short",
     "policy_failed",
+    "message_unread",
 ]
 
 
@@ -399,6 +502,8 @@ class AlertRaise(Payload):
     missing: list[dict[str, Any]] | None = None
     #: The journal position of the event whose answer failed (``policy_failed``).
     cause_seq: OptWhole = Field(default=None, ge=0)
+    #: The priority message left unread (``message_unread``).
+    message: str | None = OptId
 
 
 class AlertResolve(Payload):
@@ -458,6 +563,7 @@ COMMANDS: dict[str, type[Payload]] = {
     "call.create": CallCreate,
     "incident.create": IncidentCreate,
     "incident.initiate": IncidentInitiate,
+    "incident.import": IncidentImport,
     "incident.update": IncidentUpdate,
     "incident.note": IncidentNote,
     "incident.unlink": IncidentUnlink,
@@ -485,6 +591,10 @@ COMMANDS: dict[str, type[Payload]] = {
     "transport.arrive": TransportArrive,
     "road.close": RoadClose,
     "road.reopen": RoadReopen,
+    "message.send": MessageSend,
+    "message.deliver": MessageRef,
+    "message.read": MessageRef,
+    "facility.status": FacilityStatus,
 }
 
 

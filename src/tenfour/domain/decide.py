@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from tenfour.domain import incidents, roads, safety, units
+from tenfour.domain import incidents, messages, roads, safety, units
 from tenfour.domain.commands import Command
 from tenfour.domain.errors import CommandRejected
 from tenfour.domain.events import Event
@@ -32,6 +32,7 @@ HANDLERS: dict[str, Handler] = {
     "call.create": incidents.call_create,
     "incident.create": incidents.incident_create,
     "incident.initiate": incidents.incident_initiate,
+    "incident.import": incidents.incident_import,
     "incident.update": incidents.incident_update,
     "incident.note": incidents.incident_note,
     "incident.unlink": incidents.incident_unlink,
@@ -59,6 +60,10 @@ HANDLERS: dict[str, Handler] = {
     "transport.arrive": units.transport_arrive,
     "road.close": roads.road_close,
     "road.reopen": roads.road_reopen,
+    "message.send": messages.message_send,
+    "message.deliver": messages.message_deliver,
+    "message.read": messages.message_read,
+    "facility.status": messages.facility_status,
 }
 
 

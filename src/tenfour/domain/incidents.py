@@ -201,6 +201,52 @@ def incident_create(state: State, cmd: c.IncidentCreate, ctx: Context) -> list[E
     return [Event("incident.created", f"incident:{incident}", data)]
 
 
+def incident_import(state: State, cmd: c.IncidentImport, ctx: Context) -> list[Event]:
+    """An incident transferred from another center (an EIDO document): created with its
+    origin, then its people and notes, so the journal says where it came from."""
+    origin = cmd.origin.model_dump(exclude_none=True)
+    if cmd.origin.incident is not None:
+        sent = (cmd.origin.center, cmd.origin.incident)
+        for known in state.incidents.values():
+            if known.origin and (known.origin.get("center"), known.origin.get("incident")) == sent:
+                raise CommandRejected.one(
+                    "with.origin.incident",
+                    f"{cmd.origin.center}'s incident {cmd.origin.incident} is already"
+                    f" incident {known.id}",
+                    "conflict",
+                )
+    incident = next_incident_id(state, ctx.now)
+    stream = f"incident:{incident}"
+    data: dict[str, object] = {
+        "incident": incident,
+        "incident_type": cmd.type.upper(),
+        "priority": cmd.priority,
+        "location": point_of(cmd.location, "with.location"),
+        "source": "eido",
+        "origin": origin,
+    }
+    if cmd.text:
+        data["text"] = cmd.text
+    events = [Event("incident.created", stream, data)]
+    first = state.next_number("subject")
+    for n, subject in enumerate(cmd.subjects):
+        events.append(
+            Event(
+                "subject.added",
+                stream,
+                {
+                    "subject": f"S-{first + n:06d}",
+                    "incident": incident,
+                    "role": subject.role,
+                    "description": subject.description,
+                },
+            )
+        )
+    for note in cmd.notes:
+        events.append(Event("incident.noted", stream, {"incident": incident, "text": note}))
+    return events
+
+
 def incident_initiate(state: State, cmd: c.IncidentInitiate, ctx: Context) -> list[Event]:
     """An officer starts an incident himself (on view, pursuit): his unit is on it."""
     member = get_on_duty_member(state, cmd.member) if cmd.member else None

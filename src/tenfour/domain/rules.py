@@ -25,6 +25,7 @@ PERMISSIONS: dict[str, tuple[Role, ...]] = {
     "call.create": ("calltaker", *_DESK),
     "incident.create": ("calltaker", *_DESK),
     "incident.initiate": ("officer", *_DESK),
+    "incident.import": (*_DESK,),
     "incident.update": ("officer", "calltaker", *_DESK),
     "incident.note": ("officer", "calltaker", *_DESK),
     "incident.unlink": (*_DESK,),
@@ -52,6 +53,11 @@ PERMISSIONS: dict[str, tuple[Role, ...]] = {
     "transport.arrive": ("officer", *_DESK),
     "road.close": (*_DESK,),
     "road.reopen": (*_DESK,),
+    "message.send": ("officer", *_DESK),
+    "message.deliver": ("officer", *_DESK),
+    "message.read": ("officer", *_DESK),
+    # A hospital's own staff report through a desk account for now (see messages.py).
+    "facility.status": (*_DESK,),
 }
 
 #: Unit status -> statuses it may change to with ``unit.status``. ``dispatched`` is

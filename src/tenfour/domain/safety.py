@@ -281,8 +281,11 @@ def condition_of(
     unit: str | None,
     incident: str | None,
     emergency: str | None,
+    message: str | None = None,
 ) -> tuple[str | None, ...] | None:
     """What an alert is about, for "one open alert per condition" (None: each is its own)."""
+    if kind == "message_unread":
+        return (kind, message)
     if kind in ("status_check_overdue", "member_unresponsive"):
         return (kind, member, None if member else unit)
     if kind == "dispatch_unacknowledged":
@@ -301,7 +304,7 @@ def open_alert_for(state: State, condition: tuple[str | None, ...] | None) -> Al
         return None
     for alert in state.alerts.values():
         if alert.active and condition == condition_of(
-            alert.kind, alert.member, alert.unit, alert.incident, alert.emergency
+            alert.kind, alert.member, alert.unit, alert.incident, alert.emergency, alert.message
         ):
             return alert
     return None
@@ -309,7 +312,8 @@ def open_alert_for(state: State, condition: tuple[str | None, ...] | None) -> Al
 
 def alert_raise(state: State, cmd: c.AlertRaise, ctx: Context) -> list[Event]:
     same = open_alert_for(
-        state, condition_of(cmd.kind, cmd.member, cmd.unit, cmd.incident, cmd.emergency)
+        state,
+        condition_of(cmd.kind, cmd.member, cmd.unit, cmd.incident, cmd.emergency, cmd.message),
     )
     if same is not None:
         raise CommandRejected.one(

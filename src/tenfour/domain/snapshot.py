@@ -20,6 +20,7 @@ from tenfour.domain.state import (
     Facility,
     Incident,
     Member,
+    Message,
     State,
     Subject,
     Tip,
@@ -39,6 +40,7 @@ _TABLES: dict[str, type] = {
     "emergencies": Emergency,
     "bolos": Bolo,
     "closures": Closure,
+    "messages": Message,
 }
 
 

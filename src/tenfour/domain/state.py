@@ -48,6 +48,13 @@ class Facility:
     kind: str
     name: str
     location: Point
+    #: A hospital's reported state: open, diversion (for ``diversion``'s services), closed.
+    status: str = "open"
+    diversion: list[str] = field(default_factory=list)
+    #: Free beds by kind, as last reported.
+    beds: dict[str, int] = field(default_factory=dict)
+    status_by: str | None = None
+    status_at: str | None = None
 
 
 @dataclass
@@ -104,6 +111,8 @@ class Incident:
     tip: str | None = None
     disposition: str | None = None
     closed_at: str | None = None
+    #: Where a transferred incident came from (``source`` "eido"): center, their id.
+    origin: dict[str, Any] | None = None
 
     @property
     def open(self) -> bool:
@@ -160,6 +169,8 @@ class Alert:
     #: Set when the system saw the alert's condition end (contact made, unit assigned...).
     resolved_at: str | None = None
     resolved_reason: str | None = None
+    #: The priority message a ``message_unread`` alert is about.
+    message: str | None = None
 
     @property
     def open(self) -> bool:
@@ -198,6 +209,9 @@ class Bolo:
     expires: str | None
     issued_at: str
     active: bool = True
+    #: The incident it was issued on (its place centres the CAP alert's area).
+    incident: str | None = None
+    cancelled_at: str | None = None
 
 
 @dataclass
@@ -221,6 +235,26 @@ class Closure:
 
 
 @dataclass
+class Message:
+    """A message between desk and field, with its receipts: reader -> when (a member
+    id, or ``dispatch`` for the desk)."""
+
+    id: str
+    to: str
+    target: str | None
+    text: str
+    priority: str
+    sent_at: str
+    sent_by: str
+    recipients: list[str]
+    parties: list[str]
+    from_member: str | None = None
+    canned: str | None = None
+    delivered: dict[str, str] = field(default_factory=dict)
+    read: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
 class State:
     """Everything ``decide`` may look at. Built only by ``evolve``."""
 
@@ -237,6 +271,7 @@ class State:
     emergencies: dict[str, Emergency] = field(default_factory=dict)
     bolos: dict[str, Bolo] = field(default_factory=dict)
     closures: dict[str, Closure] = field(default_factory=dict)
+    messages: dict[str, Message] = field(default_factory=dict)
     #: How many of each numbered thing exist, for the next id ("incident:2026" per year).
     counters: dict[str, int] = field(default_factory=dict)
     #: Version of each journal stream, for optimistic concurrency.
@@ -362,6 +397,8 @@ def _incident_created(s: State, e: Recorded) -> None:
         d["incident"], d["incident_type"], d["priority"], dict(d["location"]), d["source"], e.at
     )
     s.incidents[incident.id] = incident
+    if d.get("origin"):
+        incident.origin = dict(d["origin"])
     if d.get("tip"):
         incident.tip = d["tip"]
         tip = s.tips.get(d["tip"])  # not in an officer's view (need to know)
@@ -485,6 +522,7 @@ def _alert_raised(s: State, e: Recorded) -> None:
         incident=d.get("incident"),
         emergency=d.get("emergency"),
         text=d.get("text"),
+        message=d.get("message"),
     )
 
 
@@ -553,12 +591,19 @@ def _bolo_issued(s: State, e: Recorded) -> None:
     d = e.data
     _count(s, "bolo")
     s.bolos[d["bolo"]] = Bolo(
-        d["bolo"], d.get("description"), d.get("subject"), d.get("area"), d.get("expires"), e.at
+        d["bolo"],
+        d.get("description"),
+        d.get("subject"),
+        d.get("area"),
+        d.get("expires"),
+        e.at,
+        incident=d.get("incident"),
     )
 
 
 def _bolo_cancelled(s: State, e: Recorded) -> None:
-    s.bolos[e.data["bolo"]].active = False
+    bolo = s.bolos[e.data["bolo"]]
+    bolo.active, bolo.cancelled_at = False, e.at
 
 
 def _transport_started(s: State, e: Recorded) -> None:
@@ -583,6 +628,46 @@ def _road_closed(s: State, e: Recorded) -> None:
 
 def _road_reopened(s: State, e: Recorded) -> None:
     s.closures[e.data["closure"]].reopened_at = e.at
+
+
+def _message_sent(s: State, e: Recorded) -> None:
+    d = e.data
+    to = d["to"]
+    s.messages[d["message"]] = Message(
+        d["message"],
+        to,
+        d.get(to) if to in ("unit", "member", "agency") else None,
+        d["text"],
+        d["priority"],
+        e.at,
+        e.by,
+        list(d["recipients"]),
+        list(d["parties"]),
+        d.get("from_member"),
+        d.get("canned"),
+    )
+
+
+def _message_delivered(s: State, e: Recorded) -> None:
+    message = s.messages.get(e.data["message"])
+    if message is not None:
+        message.delivered.setdefault(e.data["reader"], e.at)
+
+
+def _message_read(s: State, e: Recorded) -> None:
+    message = s.messages.get(e.data["message"])
+    if message is not None:
+        message.read.setdefault(e.data["reader"], e.at)
+
+
+def _facility_status_changed(s: State, e: Recorded) -> None:
+    d = e.data
+    facility = s.facilities[d["facility"]]
+    facility.status = d["state"]
+    facility.diversion = list(d["services"])
+    facility.beds = dict(d["beds"])
+    facility.status_by = e.by
+    facility.status_at = e.at
 
 
 def _nothing(s: State, e: Recorded) -> None:
@@ -627,6 +712,10 @@ _APPLY: dict[str, Callable[[State, Recorded], None]] = {
     "transport.arrived": _nothing,
     "road.closed": _road_closed,
     "road.reopened": _road_reopened,
+    "message.sent": _message_sent,
+    "message.delivered": _message_delivered,
+    "message.read": _message_read,
+    "facility.status_changed": _facility_status_changed,
     "audit.login": _nothing,
     "audit.logout": _nothing,
     "audit.login_failed": _nothing,

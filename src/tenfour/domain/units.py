@@ -20,6 +20,7 @@ from tenfour.domain.lookup import (
     require_self,
     unit_status_event,
 )
+from tenfour.domain.messages import diversion_warning
 from tenfour.domain.rules import (
     DISPATCHABLE,
     MEMBER_TRANSITIONS,
@@ -298,6 +299,13 @@ def transport_start(state: State, cmd: c.TransportStart, ctx: Context) -> list[E
     }
     if cmd.patient.member:
         data["patient_member"] = cmd.patient.member
+    if cmd.need is not None:
+        data["need"] = cmd.need
+    # A hospital on diversion is warned of, not refused: the crew may know better
+    # (the patient is crashing and it is the closest door).
+    warning = diversion_warning(state, facility.id, cmd.need)
+    if warning is not None:
+        data["warning"] = warning
     events.append(Event("transport.started", f"unit:{unit.id}", data))
     events.append(unit_status_event(unit, "transporting", incident=incident_id))
     return events

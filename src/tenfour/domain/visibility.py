@@ -11,6 +11,10 @@ queries pass through the role's ``Sight`` at the source, so no page has to hide 
   its timeline), never the contact or the code.
 - **Audit events** (``audit.*``: logins, failures with the name typed, locks,
   denials) are read by supervisor, admin and analyst only.
+- **Messages** (``message.*`` and the ``messages`` table) are read whole by the desk
+  and the analyst; an officer reads only those he is a party to (addressed to him,
+  his unit, his agency or all, or sent by him: the event's ``parties``), so a message
+  to a unit reaches that crew's MDTs and the desk, and no one else's.
 
 A role's view stays foldable: its snapshot plus the events it is sent (and the
 ``position`` of the events it is not) is exactly its next snapshot. So a hidden
@@ -20,41 +24,56 @@ the names typed at the login prompt) and, for tips, out of ``counters``.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
 TipSight = Literal["whole", "redacted", "none"]
+MessageSight = Literal["all", "own"]
 
 #: What an analyst's tips leave out.
 TIP_SECRETS = ("contact", "tracking_code")
 #: Event families (the part of the type before the dot, and of the stream before the
 #: colon) that not every role reads.
-TIP, AUDIT = "tip", "audit"
+TIP, AUDIT, MESSAGE = "tip", "audit", "message"
 
 
 @dataclass(frozen=True)
 class Sight:
-    """What one role may read: tips whole, redacted or not at all; audit or not."""
+    """What one role may read: tips whole, redacted or not at all; audit or not;
+    messages all, or (``own``) only those whose ``parties`` hold ``member``."""
 
     tips: TipSight
     audit: bool
+    messages: MessageSight = "all"
+    #: The member an ``own`` sight reads messages for (None: no message at all).
+    member: str | None = None
 
     def sees(self, event_type: str) -> bool:
-        """Whether events of this type reach the role at all."""
+        """Whether events of this type reach the role at all (for a type alone: an
+        officer's messages need the event itself, ``event``)."""
         family = event_type.split(".", 1)[0]
         if family == TIP:
             return self.tips != "none"
         if family == AUDIT:
             return self.audit
+        if family == MESSAGE:
+            return self.messages == "all"
         return True
 
-    def _sees_stream(self, stream: str) -> bool:
-        family = stream.split(":", 1)[0]
+    def _party(self, parties: object) -> bool:
+        return self.member is not None and isinstance(parties, list) and self.member in parties
+
+    def _sees_stream(self, stream: str, state: Mapping[str, Any]) -> bool:
+        family, _, ident = stream.partition(":")
         if family == TIP:
             return self.tips != "none"
         if family == AUDIT:
             return self.audit
+        if family == MESSAGE and self.messages == "own":
+            message = state.get("messages", {}).get(ident)
+            return message is not None and self._party(message["parties"])
         return True
 
     def data(self, event_type: str, data: Mapping[str, Any]) -> dict[str, Any]:
@@ -66,6 +85,8 @@ class Sight:
     def event(self, row: Mapping[str, Any]) -> dict[str, Any] | None:
         """A flat event (``StoredEvent.to_json()``) as this role reads it, or None."""
         kind = str(row["type"])
+        if kind.split(".", 1)[0] == MESSAGE and self.messages == "own":
+            return self.data(kind, row) if self._party(row.get("parties")) else None
         return self.data(kind, row) if self.sees(kind) else None
 
     def tip(self, row: Mapping[str, Any]) -> dict[str, Any]:
@@ -85,15 +106,20 @@ class Sight:
             out["tips"] = {k: self.tip(row) for k, row in state["tips"].items()}
         if self.tips != "whole":
             out["tips_by_code"] = {}
-        out["versions"] = {k: v for k, v in state["versions"].items() if self._sees_stream(k)}
+        if self.messages == "own":
+            messages = state.get("messages", {})
+            out["messages"] = {k: m for k, m in messages.items() if self._party(m["parties"])}
+        out["versions"] = {
+            k: v for k, v in state["versions"].items() if self._sees_stream(k, state)
+        }
         return out
 
 
 WHOLE = Sight(tips="whole", audit=True)
 #: Roles not listed (and any added later) read neither tips nor audit events.
-NOTHING_PRIVATE = Sight(tips="none", audit=False)
+NOTHING_PRIVATE = Sight(tips="none", audit=False, messages="own")
 SIGHTS: dict[str, Sight] = {
-    "officer": NOTHING_PRIVATE,
+    "officer": Sight(tips="none", audit=False, messages="own"),
     "calltaker": Sight(tips="whole", audit=False),
     "dispatcher": Sight(tips="whole", audit=False),
     "supervisor": WHOLE,
@@ -102,5 +128,9 @@ SIGHTS: dict[str, Sight] = {
 }
 
 
-def sight_of(role: str) -> Sight:
-    return SIGHTS.get(role, NOTHING_PRIVATE)
+def sight_of(role: str, member: str | None = None) -> Sight:
+    """What ``role`` may read; an officer's messages are those of his ``member``."""
+    sight = SIGHTS.get(role, NOTHING_PRIVATE)
+    if sight.messages == "own":
+        return dataclasses.replace(sight, member=member)
+    return sight

@@ -32,7 +32,7 @@ EVENT_FIELDS: dict[str, frozenset[str]] = {
         "call.received": "call source text incident_type priority location caller",
         "incident.created": (
             "incident incident_type priority location source text tip call unit member emergency"
-            " diverted_from"
+            " diverted_from origin"
         ),
         "incident.linked": "incident call score reasons",
         "incident.unlinked": "incident call new_incident",
@@ -44,8 +44,8 @@ EVENT_FIELDS: dict[str, frozenset[str]] = {
         # Units and members. A position report's ``at`` is the device's own time.
         "unit.dispatched": "unit incident mode from reassign diverted_from",
         "unit.status_changed": "unit from to incident location reason facility diverted_from",
-        "unit.located": "unit lat lon speed heading accuracy at",
-        "member.located": "member unit lat lon speed heading accuracy at",
+        "unit.located": "unit lat lon speed heading accuracy at source device",
+        "member.located": "member unit lat lon speed heading accuracy at source device",
         "member.status_changed": "member from to unit incident location text",
         "member.checked_in": "member unit text",
         # Officer safety, alerts and recommendations.
@@ -57,10 +57,10 @@ EVENT_FIELDS: dict[str, frozenset[str]] = {
         "emergency.cleared": "emergency incident member text follow",
         "alert.raised": (
             "alert kind severity member unit incident emergency text missing need cause_seq"
-            " resolves"
+            " resolves message"
         ),
         "alert.acknowledged": "alert kind",
-        "alert.resolved": "alert kind member unit incident emergency reason",
+        "alert.resolved": "alert kind member unit incident emergency reason message",
         "recommendation.made": (
             "incident location purpose need count candidates excluded responding reason"
         ),
@@ -70,12 +70,22 @@ EVENT_FIELDS: dict[str, frozenset[str]] = {
         "bolo.cancelled": "bolo",
         "arrest.recorded": "incident subject charges members",
         "transport.started": (
-            "unit incident patient patient_member destination destination_location"
+            "unit incident patient patient_member destination destination_location need warning"
         ),
         "transport.arrived": "unit incident destination",
         # Roads.
         "road.closed": "closure segments closed factor location radius_m street reason map",
         "road.reopened": "closure reason",
+        # Messages between desk and field: ``recipients`` are the members it was
+        # addressed to when sent, ``parties`` every member who may read it (they and
+        # an officer sender); ``reader`` is a member id, or ``dispatch`` for the desk.
+        "message.sent": (
+            "message to unit member agency text canned priority recipients parties from_member"
+        ),
+        "message.delivered": "message reader parties",
+        "message.read": "message reader parties",
+        # Hospital status.
+        "facility.status_changed": "facility state services beds text from",
         # Who got in, or was kept out.
         **dict.fromkeys(
             (

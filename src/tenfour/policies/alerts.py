@@ -100,6 +100,15 @@ def ended(
         return None
     if kind == "backup_requested" and (incident is None or not incident.open):
         return "incident closed"
+    if kind == "message_unread":
+        message = state.messages.get(alert.message or "")
+        if message is None or message.read:
+            return (
+                f"message read by {', '.join(sorted(message.read))}"
+                if message
+                else "no such message"
+            )
+        return None
     return None
 
 

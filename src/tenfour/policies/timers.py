@@ -23,8 +23,9 @@ from tenfour.policies.config import PolicyConfig
 NOT_CONTACT = frozenset({"unit.located", "member.located"})
 
 #: Watch kinds: a member's or unit's status checks, a dispatch awaiting acknowledgement,
-#: a priority-1 incident awaiting its first unit.
+#: a priority-1 incident awaiting its first unit, a priority message awaiting a reader.
 MEMBER, UNIT, DISPATCH, UNASSIGNED = "member", "unit", "dispatch", "unassigned"
+MESSAGE = "message"
 
 
 @dataclass
@@ -95,8 +96,16 @@ class Watches:
             unit = state.units.get(d.get("unit") or "")
             if unit is not None and all(state.members[m].status == "down" for m in unit.members):
                 self.pending.pop((UNIT, unit.id), None)
+        elif kind == "message.sent" and d["priority"] == "priority":
+            wait = timers.message_unread_s
+            self.pending[(MESSAGE, d["message"])] = Watch(
+                MESSAGE, d["message"], wait, at + _s(wait), 0, None
+            )
+        elif kind == "message.read":
+            self.pending.pop((MESSAGE, d["message"]), None)
         elif kind == "alert.raised":
             self._advance_after_alert(d)
+        # An officer's own message is contact like any act of his: ``event.by`` is he.
         if kind not in NOT_CONTACT:
             self._contact(state, event, at)
 
@@ -139,6 +148,8 @@ class Watches:
             self.pending.pop((DISPATCH, str(data.get("unit"))), None)
         elif alert_kind == "incident_unassigned":
             self.pending.pop((UNASSIGNED, str(data.get("incident"))), None)
+        elif alert_kind == "message_unread":
+            self.pending.pop((MESSAGE, str(data.get("message"))), None)
 
     def _contact(self, state: State, event: Recorded, at: datetime) -> None:
         """Any action a member takes himself re-arms his checks and his unit's."""
@@ -199,6 +210,15 @@ class Watches:
             payload["severity"] = "high" if second else "normal"
             payload["text"] = (
                 f"no contact from {watch.subject} for {int(watch.interval_s * (watch.missed + 1))} s"
+            )
+        elif watch.kind == MESSAGE:
+            message = state.messages[watch.subject]
+            to = message.target or ("dispatch" if message.to == "dispatch" else message.to)
+            payload.update(kind="message_unread", severity="normal", message=message.id)
+            if message.to in ("unit", "member"):
+                payload[message.to] = message.target
+            payload["text"] = (
+                f"priority message {message.id} to {to} unread for {int(watch.interval_s)} s"
             )
         elif watch.kind == DISPATCH:
             payload.update(kind="dispatch_unacknowledged", severity="normal")

@@ -40,6 +40,7 @@ ALERT_WORDS: dict[str, str] = {
     "backup_requested": "urgent backup requested",
     "plan_short": "response plan short of units",
     "policy_failed": "automatic response failed",
+    "message_unread": "priority message unread",
 }
 
 PRIORITY_WORDS = {1: "P1", 2: "P2", 3: "P3", 4: "P4", 5: "P5"}
@@ -187,7 +188,34 @@ def _declared(d: Mapping[str, Any], n: Names) -> str:
 
 
 def _transport(d: Mapping[str, Any], n: Names) -> str:
-    return f"{d['unit']} transporting {d.get('patient', 'the patient')} to {n.facility(d['destination'])}"
+    text = f"{d['unit']} transporting {d.get('patient', 'the patient')} to {n.facility(d['destination'])}"
+    return text + (f" (WARNING: {d['warning']})" if d.get("warning") else "")
+
+
+def _message(d: Mapping[str, Any], n: Names) -> str:
+    to = d["to"]
+    if to in ("unit", "agency"):
+        whom = str(d.get(to))
+    elif to == "member":
+        whom = n.member(d.get("member"))
+    else:
+        whom = {"all": "all units", "dispatch": "dispatch"}.get(to, str(to))
+    urgent = "Priority message" if d.get("priority") == "priority" else "Message"
+    sender = f" from {n.member(d['from_member'])}" if d.get("from_member") else ""
+    return f"{urgent} {d['message']}{sender} to {whom}: {d['text']}"
+
+
+def _reader(d: Mapping[str, Any], n: Names) -> str:
+    return "dispatch" if d["reader"] == "dispatch" else n.member(d["reader"])
+
+
+def _facility_status(d: Mapping[str, Any], n: Names) -> str:
+    state = str(d["state"])
+    if state == "diversion":
+        state = f"on diversion for {', '.join(d.get('services') or [])}"
+    beds = d.get("beds") or {}
+    free = f" ({', '.join(f'{k} {v}' for k, v in beds.items())} beds free)" if beds else ""
+    return f"{n.facility(d['facility'])} {state}{free}"
 
 
 def _arrest(d: Mapping[str, Any], n: Names) -> str:
@@ -262,6 +290,10 @@ SENTENCES: dict[str, Callable[[Mapping[str, Any], Names], str]] = {
     "transport.arrived": lambda d, n: f"{d['unit']} arrived at {n.facility(d['destination'])}",
     "road.closed": lambda d, n: "Road closed" + (f": {d['street']}" if d.get("street") else ""),
     "road.reopened": lambda d, n: "Road reopened",
+    "message.sent": _message,
+    "message.delivered": lambda d, n: f"Message {d['message']} delivered to {_reader(d, n)}",
+    "message.read": lambda d, n: f"Message {d['message']} read by {_reader(d, n)}",
+    "facility.status_changed": _facility_status,
 }
 
 

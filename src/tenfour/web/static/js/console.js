@@ -16,6 +16,7 @@ import "./console/panel.js";
 import { alarm, feed, me, onRender, render, session, ui } from "./console/store.js";
 import "./console/tips.js";
 import "./console/units.js";
+import "./console-messages.js";
 
 window.tenfour = {
   feed, map, alarm, ui, tones, commandLine: line,

@@ -56,6 +56,7 @@ const APPLY = {
   "facility.registered": (s, d) => {
     s.facilities[d.facility] = {
       id: d.facility, kind: d.kind, name: d.name, location: { ...d.location },
+      status: "open", diversion: [], beds: {}, status_by: null, status_at: null,
     };
   },
   "member.registered": (s, d) => {
@@ -128,6 +129,7 @@ const APPLY = {
       id: d.incident, type: d.incident_type, priority: d.priority,
       location: { ...d.location }, source: d.source, created_at: e.at, status: "open",
       units: [], calls: [], subjects: [], tip: null, disposition: null, closed_at: null,
+      origin: d.origin ? { ...d.origin } : null,
     };
     s.incidents[incident.id] = incident;
     if (d.tip) {
@@ -268,6 +270,7 @@ const APPLY = {
       member: d.member ?? null, unit: d.unit ?? null, incident: d.incident ?? null,
       emergency: d.emergency ?? null, text: d.text ?? null,
       acknowledged_by: null, acknowledged_at: null, resolved_at: null, resolved_reason: null,
+      message: d.message ?? null,
     };
   },
   "alert.acknowledged": (s, d, e) => {
@@ -294,10 +297,12 @@ const APPLY = {
     s.bolos[d.bolo] = {
       id: d.bolo, description: d.description ?? null, subject: d.subject ?? null,
       area: d.area ?? null, expires: d.expires ?? null, issued_at: e.at, active: true,
+      incident: d.incident ?? null, cancelled_at: null,
     };
   },
-  "bolo.cancelled": (s, d) => {
+  "bolo.cancelled": (s, d, e) => {
     s.bolos[d.bolo].active = false;
+    s.bolos[d.bolo].cancelled_at = e.at;
   },
   "arrest.recorded": nothing,
   "transport.started": (s, d) => {
@@ -315,6 +320,33 @@ const APPLY = {
   },
   "road.reopened": (s, d, e) => {
     s.closures[d.closure].reopened_at = e.at;
+  },
+  // Messages are numbered by count (domain/messages.py): no counter to keep.
+  "message.sent": (s, d, e) => {
+    if (!s.messages) s.messages = {};
+    const to = d.to;
+    s.messages[d.message] = {
+      id: d.message, to, target: ["unit", "member", "agency"].includes(to) ? d[to] ?? null : null,
+      text: d.text, priority: d.priority, sent_at: e.at, sent_by: e.by,
+      recipients: [...d.recipients], parties: [...d.parties],
+      from_member: d.from_member ?? null, canned: d.canned ?? null, delivered: {}, read: {},
+    };
+  },
+  "message.delivered": (s, d, e) => {
+    const message = s.messages?.[d.message];
+    if (message && !(d.reader in message.delivered)) message.delivered[d.reader] = e.at;
+  },
+  "message.read": (s, d, e) => {
+    const message = s.messages?.[d.message];
+    if (message && !(d.reader in message.read)) message.read[d.reader] = e.at;
+  },
+  "facility.status_changed": (s, d, e) => {
+    const facility = s.facilities[d.facility];
+    facility.status = d.state;
+    facility.diversion = [...d.services];
+    facility.beds = { ...d.beds };
+    facility.status_by = e.by;
+    facility.status_at = e.at;
   },
 };
 

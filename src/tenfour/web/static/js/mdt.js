@@ -3,8 +3,8 @@
 // buttons, check-in, backup, the emergency button (hold, or press and confirm) and the
 // help that is coming, "officer down" for a partner and the prompts that keep him safe
 // (mdt/safety.js), what he records on his incident (mdt/records.js), incidents he starts
-// (mdt/initiate.js), incident details, BOLOs, and sharing the phone's position
-// (mdt/position.js).
+// (mdt/initiate.js), incident details, BOLOs, sharing the phone's position
+// (mdt/position.js), and messages with dispatch (mdt/messages.js).
 
 import { api, command } from "./api.js";
 import { $, announce, h, replaceChildren, debounce } from "./dom.js";
@@ -13,6 +13,7 @@ import { LiveFeed } from "./live.js";
 import { HoldButton } from "./mdt/hold.js";
 import { renderInitiate, setupInitiate } from "./mdt/initiate.js";
 import { renderMe, setupMe } from "./mdt/me.js";
+import { renderMessages, setupMessages } from "./mdt/messages.js";
 import { PositionSharing } from "./mdt/position.js";
 import { myIncident, noteTransport, renderRecords, setupRecords } from "./mdt/records.js";
 import { renderSafety, setupSafety } from "./mdt/safety.js";
@@ -113,6 +114,7 @@ function render() {
     if (!feed.state) return;
     renderHeader();
     renderSafety(ctx);
+    renderMessages(ctx);
     renderHelp();
     renderAssignment();
     renderMe(ctx);
@@ -451,6 +453,7 @@ setupMe(ctx);
 setupSafety(ctx);
 setupRecords(ctx);
 setupInitiate(ctx);
+setupMessages(ctx);
 
 feed.start();
 let started = false;

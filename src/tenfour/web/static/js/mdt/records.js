@@ -75,6 +75,10 @@ export function setupRecords(ctx) {
 
   const transportForm = $("#transport-form");
   $("#transport-patient").addEventListener("change", () => showNew(ctx));
+  fillSelect($("#transport-need"), [{ value: "", label: "Not specific" },
+    ...(ctx.vocabulary.services || []).map((s) => ({ value: s, label: s }))]);
+  $("#transport-destination").addEventListener("change", () => diversionWarning(ctx));
+  $("#transport-need").addEventListener("change", () => diversionWarning(ctx));
   transportForm.addEventListener("submit", async (e) => {
     e.preventDefault();
     const { unit } = ctx.mine();
@@ -97,12 +101,14 @@ export function setupRecords(ctx) {
     } else {
       patient = { id: chosen };
     }
-    const events = await submit(transportForm, "transport.start",
-      { unit: unit.id, incident: incident.id, patient, destination }, "transport started");
+    const fields = { unit: unit.id, incident: incident.id, patient, destination };
+    if ($("#transport-need").value) fields.need = $("#transport-need").value;
+    const events = await submit(transportForm, "transport.start", fields, "transport started");
     if (events) {
       $("#transport-description").value = "";
       noteTransport(ctx, events);
-      transportSaid(ctx, "");
+      const started = events.find((x) => x.type === "transport.started");
+      transportSaid(ctx, started && started.warning ? `⚠ ${started.warning}` : "", !(started && started.warning));
     }
   });
 
@@ -117,6 +123,29 @@ export function setupRecords(ctx) {
       transportSaid(ctx, `✗ ${failure.describe ? failure.describe() : failure}`, false);
     }
   });
+}
+
+/** A hospital's reported state, for the picker: "open", "DIVERSION: stroke", "CLOSED". */
+export function hospitalState(f) {
+  if (f.status === "diversion") return `DIVERSION: ${f.diversion.join(", ")}`;
+  if (f.status === "closed") return "CLOSED";
+  const beds = Object.entries(f.beds || {}).map(([k, n]) => `${k} ${n}`).join(", ");
+  return beds ? `open · beds ${beds}` : "open";
+}
+
+/** Warn (never hide) when the chosen hospital is closed or on diversion for the need. */
+function diversionWarning(ctx) {
+  const state = ctx.feed.state;
+  const box = $("#transport-warning");
+  const f = state && state.facilities[$("#transport-destination").value];
+  const need = $("#transport-need").value;
+  let text = "";
+  if (f && f.status === "closed") text = `${f.name} is closed.`;
+  else if (f && f.status === "diversion" && (!need || f.diversion.includes(need))) {
+    text = need ? `${f.name} is on diversion for ${need}.` : `${f.name} is on diversion for ${f.diversion.join(", ")}.`;
+  }
+  box.textContent = text ? `⚠ ${text} Choose another hospital unless the patient cannot wait.` : "";
+  box.hidden = !text;
 }
 
 function transportSaid(ctx, text, ok = true) {
@@ -215,8 +244,9 @@ function renderTransport(ctx, incident) {
   }
   if (form.hidden) return;
   fillSelect($("#transport-destination"), hospitals.length
-    ? hospitals.map((f) => ({ value: f.id, label: `${f.name} (${f.id})` }))
+    ? hospitals.map((f) => ({ value: f.id, label: `${f.name} (${f.id}) · ${hospitalState(f)}` }))
     : [{ value: "", label: "No hospital known" }]);
+  diversionWarning(ctx);
   const patients = incident.subjects.map((id) => state.subjects[id]).filter((s) => s && s.role === "patient");
   fillSelect($("#transport-patient"), [
     { value: NEW, label: "New patient (describe below)" },
