@@ -16,6 +16,7 @@ BENCHES = [
     "bench.bench_faults",
     "bench.bench_abuse",
     "bench.bench_emergency_screens",
+    "bench.bench_avl",
 ]
 
 
