@@ -77,3 +77,24 @@ def test_calibrate_says_when_there_are_too_few_trips(raw_slice: Path, tmp_path: 
     assert result.exit_code == 2, result.output
     assert "at least 10 are needed" in result.output
     assert not out.exists()
+
+
+def test_the_replay_pays_turn_delays(raw_slice: Path, tmp_path: Path) -> None:
+    """A model with turn delays ranks on the turn-expanded graph: the same model
+    without them never gives a longer ETA, and the turns cost something on the week's
+    first calls (engines rarely reach a call without turning)."""
+    times: dict[str, list[float]] = {}
+    for name, turns in (("plain", {}), ("turns", {"left": 20.0, "right": 10.0, "u": 40.0})):
+        model = tmp_path / f"{name}.json"
+        TravelModel(
+            class_factors={g: 1.0 for g in GROUPS},
+            control_delay_s={"traffic_signals": 0.0, "stop": 0.0},
+            turn_delay_s=turns,
+        ).save(model)
+        out = tmp_path / name
+        replay(raw_slice, out, "--travel-model", str(model))
+        assert load_model(model).has_turn_delays == bool(turns)
+        times[name] = [float(r["recommended_eta_s"] or "nan") for r in rows(out)[:5]]
+    first_plain, first_turns = times["plain"][0], times["turns"][0]
+    assert first_turns >= first_plain - 1e-6
+    assert any(t > p + 1.0 for p, t in zip(times["plain"], times["turns"], strict=True))

@@ -1,6 +1,6 @@
-"""Travel models on a small synthetic city: the fit recovers known parameters, the
-calibrated drive-time index equals a plain Dijkstra with the same weights, and bad
-model files are refused with the field and the reason."""
+"""Travel models on a small synthetic city: the fit recovers known parameters (turn
+delays included), the calibrated drive-time index equals a plain Dijkstra with the same
+weights and turn delays, and bad model files are refused with the field and the reason."""
 
 from __future__ import annotations
 
@@ -14,9 +14,11 @@ from scipy.sparse.csgraph import dijkstra
 
 from tenfour.geo import RoadMap
 from tenfour.geo.index import compiled_available
+from tenfour.geo.turns import TURNS, transitions
 from tenfour.travel.fit import Router, fit_model
 from tenfour.travel.model import (
     GROUPS,
+    VERSION,
     TravelModel,
     TravelModelError,
     arc_times,
@@ -79,6 +81,7 @@ TRUE = TravelModel(
     class_factors={g: (1.6 if g == "primary" else 2.2) for g in GROUPS},
     control_delay_s={"traffic_signals": 9.0, "stop": 0.0},
     fixed_s=35.0,
+    turn_delay_s={"left": 12.0, "right": 4.0, "u": 12.0},
 )
 
 
@@ -90,6 +93,27 @@ def plain_times(roads: RoadMap, times: np.ndarray, sources: np.ndarray) -> np.nd
     return out
 
 
+def turn_times(roads: RoadMap, times: np.ndarray, delay: dict[str, float]) -> np.ndarray:
+    """Node to node with turn delays, (nodes, nodes): scipy's Dijkstra on the textbook
+    edge-based graph (a node per arc, an edge per move: turn delay + next arc's time)."""
+    net = roads.network
+    moves = transitions(net)
+    by_kind = np.array([0.0] + [delay.get(k, 0.0) for k in TURNS])
+    weight = by_kind[moves.kind] + times[moves.arc_out]
+    m, n = net.arc_count, net.node_count
+    dual = csr_array((weight, (moves.arc_in, moves.arc_out)), shape=(m, m))
+    arcs = dijkstra(dual, directed=True)  # end of arc x -> end of arc y
+    # leave node s by arc y (its time), arrive at node e by arc x
+    leave = np.full((n, m), np.inf)
+    leave[net.arc_from, np.arange(m)] = times
+    from_node = np.min(leave[:, :, None] + arcs[None, :, :], axis=1)  # (n, m)
+    out = np.full((n, n), np.inf)
+    for e in range(n):
+        out[:, e] = from_node[:, net.arc_to == e].min(axis=1)
+    np.fill_diagonal(out, 0.0)
+    return out
+
+
 def synthetic_trips(roads: RoadMap, count: int, seed: int, noise: float) -> list[Trip]:
     """Trips between random nodes, timed by ``TRUE`` (with lognormal ``noise``)."""
     rng = np.random.default_rng(seed)
@@ -98,11 +122,10 @@ def synthetic_trips(roads: RoadMap, count: int, seed: int, noise: float) -> list
     times = arc_times(net, TRUE, controls)
     starts = rng.integers(0, net.node_count, count)
     ends = rng.integers(0, net.node_count, count)
-    table = plain_times(roads, times, np.unique(starts))
-    row = {int(s): i for i, s in enumerate(np.unique(starts).tolist())}
+    table = turn_times(roads, times, dict(TRUE.turn_delay_s))
     trips = []
     for i, (s, e) in enumerate(zip(starts.tolist(), ends.tolist(), strict=True)):
-        travel = (table[row[s], e] + TRUE.fixed_s) * float(np.exp(rng.normal(0, noise)))
+        travel = (table[s, e] + TRUE.fixed_s) * float(np.exp(rng.normal(0, noise)))
         trips.append(
             Trip(
                 call=str(i), unit="E1", kind="engine", station=1,
@@ -131,7 +154,16 @@ def test_fit_recovers_known_parameters(city: RoadMap, noise: float) -> None:
     assert model.class_factors["local"] == pytest.approx(2.2, rel=tolerance)
     assert model.control_delay_s["traffic_signals"] == pytest.approx(9.0, abs=30 * tolerance)
     assert model.fixed_s == pytest.approx(35.0, abs=200 * tolerance)
+    assert model.turn_delay_s["left"] == pytest.approx(12.0, abs=30 * tolerance)
+    assert model.turn_delay_s["right"] == pytest.approx(4.0, abs=30 * tolerance)
+    # a U-turn costs at least a left turn (the truth's 0 extra: U-turns are never taken)
+    assert model.turn_delay_s["u"] == pytest.approx(12.0, abs=30 * tolerance)
     report = model.report
+    assert {"turn_delay_s.left", "turn_delay_s.right"} <= set(report["parameters"])
+    left = report["parameters"]["turn_delay_s.left"]
+    assert left["ci95"][0] <= 12.0 <= left["ci95"][1] or noise == 0
+    if noise:
+        assert 0 < left["se"] < 3.0
     # groups the map lacks share the factor of the next fitted group down the list
     assert report["tied_groups"] == {
         "motorway": "primary", "trunk": "primary", "secondary": "local", "tertiary": "local"
@@ -143,6 +175,35 @@ def test_fit_recovers_known_parameters(city: RoadMap, noise: float) -> None:
         assert 0 < entry["se"] < 0.1
 
 
+def test_turns_that_cost_nothing_keep_the_node_based_index(city: RoadMap) -> None:
+    """Trips timed without turn delays: the fit puts them at exactly 0 (the solver
+    leaves ~1e-20 at a bound), so the product keeps the node-based index."""
+    from tenfour.geo.turns import TurnIndex
+    from tenfour.travel.oracle import TravelModelOracle
+
+    controls = read_controls(city.network)
+    rng = np.random.default_rng(5)
+    net = city.network
+    times = arc_times(net, TRUE, controls)
+    table = plain_times(city, times, np.arange(net.node_count))
+    trips = []
+    for i in range(300):
+        s, e = (int(v) for v in rng.integers(0, net.node_count, 2))
+        trips.append(
+            Trip(
+                call=str(i), unit="E1", kind="engine", station=1,
+                start=(float(net.lat[s]), float(net.lon[s])),
+                end=(float(net.lat[e]), float(net.lon[e])),
+                travel_s=float(table[s, e]) + 35.0, day="2017-01-01", hour=10,
+                station_area=1, priority=1, first=True,
+            )
+        )  # fmt: skip
+    model = fit_model(city, controls, trips, use_bands=False).model
+    assert model.turn_delay_s == {"left": 0.0, "right": 0.0, "u": 0.0}
+    assert not model.has_turn_delays
+    assert not isinstance(TravelModelOracle(city, model).index, TurnIndex)
+
+
 def test_fit_needs_trips(city: RoadMap) -> None:
     from tenfour.travel.fit import FitError
 
@@ -150,8 +211,10 @@ def test_fit_needs_trips(city: RoadMap) -> None:
         fit_model(city, read_controls(city.network), synthetic_trips(city, 5, 1, 0.0))
 
 
-def test_router_features_follow_the_weights(city: RoadMap) -> None:
-    """A route's features, priced by the model, equal scipy's fastest time."""
+@pytest.mark.parametrize("turns", [False, True])
+def test_router_features_follow_the_weights(city: RoadMap, turns: bool) -> None:
+    """A route's features, priced by the model, equal scipy's fastest time (with the
+    turn delays on the edge-based graph, or without on the node graph)."""
     controls = read_controls(city.network)
     router = Router(city, controls)
     net = city.network
@@ -159,11 +222,16 @@ def test_router_features_follow_the_weights(city: RoadMap) -> None:
     rng = np.random.default_rng(2)
     starts = rng.integers(0, net.node_count, 30)
     ends = rng.integers(0, net.node_count, 30)
-    group_s, counts = router.features(starts, ends, times)
+    delay = dict(TRUE.turn_delay_s) if turns else {}
+    group_s, counts, made = router.features(starts, ends, times, delay)
     factors = np.array([TRUE.class_factors[g] for g in GROUPS])
-    priced = group_s @ factors + counts[:, 0] * 9.0
-    table = plain_times(city, times, starts)
-    expected = table[np.arange(30), ends]
+    by_kind = np.array([delay.get(k, 0.0) for k in TURNS])
+    priced = group_s @ factors + counts[:, 0] * 9.0 + made @ by_kind
+    if turns:
+        expected = turn_times(city, times, delay)[starts, ends]
+        assert made[:, TURNS.index("left")].sum() > 0
+    else:
+        expected = plain_times(city, times, starts)[np.arange(30), ends]
     assert np.allclose(priced, expected)
 
 
@@ -199,6 +267,27 @@ def test_calibrated_index_equals_plain_dijkstra(city: RoadMap, engine: str, seed
             assert np.allclose(np.sort(table[:, t]), ranking.eta_s, atol=1e-6)
 
 
+@pytest.mark.parametrize("engine", ENGINES)
+def test_oracle_with_turn_delays_equals_edge_based_dijkstra(city: RoadMap, engine: str) -> None:
+    """The product's oracle ranks on the turn-expanded graph, plus the trip overhead."""
+    from tenfour.geo.turns import TurnIndex
+    from tenfour.travel.oracle import TravelModelOracle
+
+    controls = read_controls(city.network)
+    oracle = TravelModelOracle(calibrated_map(city, TRUE, controls), TRUE, engine=engine)
+    assert isinstance(oracle.index, TurnIndex)
+    net = city.network
+    table = turn_times(city, arc_times(net, TRUE, controls), dict(TRUE.turn_delay_s))
+    rng = np.random.default_rng(4)
+    units = rng.choice(net.node_count, 20, replace=False)
+    points = [(float(net.lat[u]), float(net.lon[u])) for u in units]
+    for t in rng.choice(net.node_count, 8, replace=False).tolist():
+        etas, _ = oracle.rank((float(net.lat[t]), float(net.lon[t])), points)
+        assert np.allclose(etas, table[units, t] + TRUE.fixed_s, rtol=1e-9, atol=1e-6)
+    plain = TravelModel(TRUE.class_factors, TRUE.control_delay_s, TRUE.fixed_s)
+    assert not isinstance(TravelModelOracle(city, plain).index, TurnIndex)
+
+
 # ---- model files ------------------------------------------------------------------------
 
 
@@ -210,10 +299,25 @@ def test_model_file_round_trip(tmp_path: Path) -> None:
         fixed_s=35.0,
         startup_s={"engine": 62.0},
         meta={"source": "test"},
+        turn_delay_s={"left": 11.5, "right": 3.0, "u": 40.0},
     )
     model.save(path)
     again = load_model(path)
     assert again.to_json() == model.to_json()
+    assert again.turn_delay_s == {"left": 11.5, "right": 3.0, "u": 40.0}
+    assert json.loads(path.read_text())["version"] == VERSION == 2
+
+
+def test_version_1_files_read_with_no_turn_delays(tmp_path: Path) -> None:
+    data = TRUE.to_json()
+    del data["turn_delay_s"]
+    data["version"] = 1
+    path = tmp_path / "old.json"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    model = load_model(path)
+    assert model.turn_delay_s == {"left": 0.0, "right": 0.0, "u": 0.0}
+    assert not model.has_turn_delays
+    assert model.class_factors == TRUE.class_factors
 
 
 def good() -> dict[str, object]:
@@ -230,6 +334,10 @@ def good() -> dict[str, object]:
         ({"class_factors": {**{g: 1.0 for g in GROUPS}, "highway": 1.0}}, "class_factors", "unknown group 'highway'"),
         ({"class_factors": {"primary": 1.0}}, "class_factors", "no factor for group"),
         ({"control_delay_s": {"roundabout": 3.0}}, "control_delay_s", "unknown control"),
+        ({"turn_delay_s": {"sideways": 3.0}}, "turn_delay_s", "unknown turn 'sideways'"),
+        ({"turn_delay_s": {"left": -2.0}}, "turn_delay_s.left", "outside"),
+        ({"turn_delay_s": None}, "turn_delay_s", "expected an object"),
+        ({"version": True}, "version", "not supported"),
         ({"fixed_s": float("inf")}, "fixed_s", "outside"),
         ({"hour_bands": [{"start": 3, "end": 2, "factor": 1.0}]}, "hour_bands[0]", "0 <= start < end"),
         (

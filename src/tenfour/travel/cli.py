@@ -35,6 +35,10 @@ def calibrate_sffd(
     bands: Annotated[
         bool, typer.Option(help="fit hour-of-day factors where the data has enough trips")
     ] = True,
+    turns: Annotated[
+        bool,
+        typer.Option(help="fit delays per left turn, right turn and U-turn (turn-aware routes)"),
+    ] = True,
     evaluate: Annotated[
         bool,
         typer.Option(help="measure on held-out days and station areas (refits once per fold)"),
@@ -43,6 +47,7 @@ def calibrate_sffd(
     """Fit a travel model to CSV's trips from quarters, evaluate it on held-out calls,
     and write it to --out."""
     from tenfour.geo import GeoError
+    from tenfour.geo.turns import transitions
     from tenfour.sim.replay.plan import plan_replay
     from tenfour.sim.replay.records import RecordError
     from tenfour.travel.fit import FitError, cross_validate, fit_model
@@ -62,8 +67,13 @@ def calibrate_sffd(
     console.print(f"{len(trips):,} trips from quarters; left out: {dropped}", markup=False)
     counts = ", ".join(f"{n} {c}" for c, n in controls.counts().items())
     console.print(f"traffic controls on the map: {counts}", markup=False)
+    moves = transitions(plan.roads.network).counts()
+    console.print(
+        "moves between arcs on the map: " + ", ".join(f"{n:,} {k}" for k, n in moves.items()),
+        markup=False,
+    )
     try:
-        fitted = fit_model(plan.roads, controls, trips, use_bands=bands)
+        fitted = fit_model(plan.roads, controls, trips, use_bands=bands, use_turns=turns)
     except FitError as error:
         console.print(f"[red]error[/red] {escape(str(error))}", markup=True)
         raise typer.Exit(2) from None
@@ -72,10 +82,15 @@ def calibrate_sffd(
     if evaluate:
         report["evaluation"] = {
             "leave_one_day_out": cross_validate(
-                plan.roads, controls, trips, lambda t: t.day, use_bands=bands
+                plan.roads, controls, trips, lambda t: t.day, use_bands=bands, use_turns=turns
             ),
             "leave_one_station_area_out": cross_validate(
-                plan.roads, controls, trips, lambda t: t.station_area, use_bands=bands
+                plan.roads,
+                controls,
+                trips,
+                lambda t: t.station_area,
+                use_bands=bands,
+                use_turns=turns,
             ),
         }
     model = TravelModel(
@@ -83,12 +98,14 @@ def calibrate_sffd(
         control_delay_s=fitted.model.control_delay_s,
         fixed_s=fitted.model.fixed_s,
         bands=fitted.model.bands,
+        turn_delay_s=fitted.model.turn_delay_s,
         startup_s={kind: s["median_s"] for kind, s in startup.items()},
         meta={
             "source": str(csv_file),
             "map": map_name,
             "trips": len(trips),
             "controls": controls.counts(),
+            "moves": moves,
         },
         report=report,
     )

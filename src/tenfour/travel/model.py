@@ -2,14 +2,18 @@
 
 A trip's predicted travel time (en route to on scene) is::
 
-    band factor(hour) x sum over its arcs of (class factor x map time
-                                              + control delay of the node entered)
+    band factor(hour) x (sum over its arcs of (class factor x map time
+                                               + control delay of the node entered)
+                         + sum over its moves of the turn delay of the move's kind)
     + fixed_s
 
 - class factors: per road class *group* (``CLASS_GROUPS``: OSM ``highway`` values
   with their ``_link`` roads), multiplying the map's own arc time;
 - control delays: seconds added to every arc that enters a node with
   ``highway=traffic_signals`` or ``highway=stop`` (read from the OSM file);
+- turn delays: seconds per left turn, right turn and U-turn, the kind of each move
+  from one arc to the next read from the graph's geometry (``geo.turns``; a straight
+  move, and any move through a node joining only two streets, is free);
 - ``fixed_s``: per trip, whatever does not scale with the route (pulling out of
   quarters, finding the address, parking the apparatus);
 - band factors: per hour-of-day band, multiplying the driven part; the reference
@@ -20,7 +24,11 @@ A trip's predicted travel time (en route to on scene) is::
 The index gets :func:`arc_times`; :func:`calibrated_map` makes a :class:`RoadMap`
 whose own arc times are the model's, so rankings, routes, unit movement and road
 closures all drive at the calibrated speeds. Its rankings stay exact: the index is
-customised with these weights like with any others.
+customised with these weights like with any others. Turn delays need the turn-expanded
+graph: :func:`drive_time_index` gives a :class:`~tenfour.geo.turns.TurnIndex` when the
+model has any, the node-based index (no extra cost) when it has none.
+
+File versions: 2 adds ``turn_delay_s``; a version-1 file reads with no turn delays.
 """
 
 from __future__ import annotations
@@ -37,14 +45,17 @@ from typing import Any, Final
 import numpy as np
 from numpy.typing import NDArray
 
-from tenfour.geo import RoadMap
+from tenfour.geo import DriveTimeIndex, RoadMap
 from tenfour.geo.osm import MIN_ARC_TIME_S, RoadNetwork
+from tenfour.geo.turns import TURNS, TurnIndex
 
 FloatArray = NDArray[np.float64]
 BoolArray = NDArray[np.bool_]
 
 FORMAT: Final = "tenfour-travel-model"
-VERSION: Final = 1
+VERSION: Final = 2
+#: Versions this code reads (1: before turn delays, read as none).
+READS: Final = (1, 2)
 
 #: Road class groups, fastest first; OSM classes not listed fall in "local".
 GROUPS: Final = ("motorway", "trunk", "primary", "secondary", "tertiary", "local")
@@ -98,11 +109,18 @@ class TravelModel:
     startup_s: Mapping[str, float] = field(default_factory=dict)
     meta: Mapping[str, Any] = field(default_factory=dict)
     report: Mapping[str, Any] = field(default_factory=dict)
+    #: seconds per move of each kind of ``TURNS`` (missing kinds: 0)
+    turn_delay_s: Mapping[str, float] = field(default_factory=dict)
 
     @classmethod
     def identity(cls) -> TravelModel:
         """The map's own speeds: every factor 1, no delays."""
         return cls({g: 1.0 for g in GROUPS}, {c: 0.0 for c in CONTROLS})
+
+    @property
+    def has_turn_delays(self) -> bool:
+        """True when some turn costs time (the index then needs the expanded graph)."""
+        return any(self.turn_delay_s.get(k, 0.0) > 0.0 for k in TURNS)
 
     def band_factor(self, hour: int | None) -> float:
         if hour is None:
@@ -121,6 +139,7 @@ class TravelModel:
             "version": VERSION,
             "class_factors": dict(self.class_factors),
             "control_delay_s": dict(self.control_delay_s),
+            "turn_delay_s": {k: float(self.turn_delay_s.get(k, 0.0)) for k in TURNS},
             "fixed_s": self.fixed_s,
             "hour_bands": [
                 {"start": b.start, "end": b.end, "factor": b.factor} for b in self.bands
@@ -155,9 +174,11 @@ def model_from_json(data: Any, where: str = "travel model") -> TravelModel:
         raise TravelModelError(where, "file", "expected a JSON object")
     if data.get("format") != FORMAT:
         raise TravelModelError(where, "format", f"expected {FORMAT!r}, got {data.get('format')!r}")
-    if data.get("version") != VERSION:
+    version = data.get("version")
+    if isinstance(version, bool) or version not in READS:
+        readable = ", ".join(str(v) for v in READS)
         raise TravelModelError(
-            where, "version", f"version {data.get('version')!r} is not supported (only {VERSION})"
+            where, "version", f"version {version!r} is not supported (only {readable})"
         )
     factors = _numbers(data, "class_factors", where, FACTOR_RANGE)
     unknown = sorted(set(factors) - set(GROUPS))
@@ -176,6 +197,14 @@ def model_from_json(data: Any, where: str = "travel model") -> TravelModel:
             "control_delay_s",
             f"unknown control {unknown[0]!r} (controls: {', '.join(CONTROLS)})",
         )
+    turns: dict[str, float] = {}
+    if version >= 2:  # version 1 had no turn delays: none are applied
+        turns = _numbers(data, "turn_delay_s", where, (0.0, MAX_DELAY_S))
+        unknown = sorted(set(turns) - set(TURNS))
+        if unknown:
+            raise TravelModelError(
+                where, "turn_delay_s", f"unknown turn {unknown[0]!r} (turns: {', '.join(TURNS)})"
+            )
     fixed = _number(data.get("fixed_s", 0.0), "fixed_s", where, (0.0, MAX_DELAY_S))
     startup = _numbers(data, "startup_s", where, (0.0, MAX_DELAY_S), required=False)
     bands = _bands(data.get("hour_bands", []), where)
@@ -192,6 +221,7 @@ def model_from_json(data: Any, where: str = "travel model") -> TravelModel:
         startup_s=startup,
         meta=meta,
         report=report,
+        turn_delay_s={k: turns.get(k, 0.0) for k in TURNS},
     )
 
 
@@ -337,3 +367,18 @@ def calibrated_map(roads: RoadMap, model: TravelModel, controls: Controls | None
         meta={**roads.meta, "travel_model": dict(model.meta)},
         places=lambda: roads.places,
     )
+
+
+def drive_time_index(
+    roads: RoadMap,
+    model: TravelModel,
+    arc_time_s: FloatArray | None = None,
+    *,
+    engine: str = "auto",
+) -> DriveTimeIndex:
+    """An empty drive-time index on ``roads`` (arc times already the model's, as from
+    :func:`calibrated_map`, or ``arc_time_s``) that also pays the model's turn delays:
+    on the turn-expanded graph when it has any, node-based otherwise."""
+    if model.has_turn_delays:
+        return TurnIndex(roads, model.turn_delay_s, arc_time_s, engine=engine)
+    return DriveTimeIndex(roads, arc_time_s, engine=engine)

@@ -4,7 +4,9 @@ The service ranks units with an oracle (``bootstrap.MapOracle``); given a map wh
 arc times are already the model's (``model.calibrated_map``), this one also adds the
 model's per-trip overhead (``fixed_s``) to every reachable ETA, so the ETA a
 dispatcher reads is the model's whole predicted travel. Rankings are unchanged: the
-overhead is the same for every unit.
+overhead is the same for every unit. A model with turn delays ranks on the
+turn-expanded graph (``geo.turns.TurnIndex``, exact like the node-based index; road
+closures reach it the same way); one without keeps the node-based index.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from collections.abc import Sequence
 
 from tenfour.bootstrap import MapOracle
 from tenfour.geo import RoadMap
-from tenfour.travel.model import TravelModel
+from tenfour.travel.model import TravelModel, drive_time_index
 
 
 class TravelModelOracle(MapOracle):
@@ -23,6 +25,8 @@ class TravelModelOracle(MapOracle):
     def __init__(self, roads: RoadMap, model: TravelModel, *, engine: str = "auto") -> None:
         super().__init__(roads, engine=engine)
         self.model = model
+        if model.has_turn_delays:
+            self.index = drive_time_index(roads, model, engine=engine)
 
     def rank(
         self, to: tuple[float, float], origins: Sequence[tuple[float, float]]
