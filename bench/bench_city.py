@@ -10,7 +10,13 @@ the same run: scipy's full Dijkstra (``RoadMap.drive_times``, ETA only, its fast
 form), networkx's Dijkstra, and OSRM's table service (``osrm-bindings``, MLD, its car
 profile) in a Python 3.12 subprocess (``bench/osrm_table.py``; its rows are skipped
 with a message when that interpreter is missing). Every ranking of the index is
-checked against scipy's on the same graph: same ETAs (to 1e-9 s), same order.
+checked against scipy's on the same graph: same ETAs (to 1e-9 s), same order. Both
+engines of the index (``"cch"``, ``"dijkstra"``) are also timed on the same questions,
+with what ``engine="auto"`` would choose for that map and fleet.
+
+Any extract works: ``--pbf FILE`` (its fresh-process check ranks points of the loaded
+map), and ``--cut S,W,N,E`` benches the roads of a box of it (a small town from a city,
+to see where the engines cross).
 
 The OSRM helper is this file too: ``PYTHON3.12 bench/bench_city.py --osrm-helper``
 reads a JSON request on standard input, prepares OSRM's data once (extract with the
@@ -42,8 +48,9 @@ try:
     import numpy as np
 
     from bench.bench_geo import networkx_ranking, reversed_graph
-    from tenfour.geo import RoadMap, Snap, SnappedPoints, import_map
+    from tenfour.geo import DriveTimeIndex, RoadMap, Snap, SnappedPoints, import_map
     from tenfour.geo.closures import closed_arc_times
+    from tenfour.geo.index import compiled_available
 except ImportError:  # the OSRM helper runs under a Python that has only osrm-bindings
     if "--osrm-helper" not in sys.argv:
         raise
@@ -101,17 +108,48 @@ class Table:
             print(row)
 
 
-def fresh_process_load(path: Path) -> float:
-    """Seconds for a new interpreter to import Ten-Four, load the map and rank once."""
+def fresh_process_load(path: Path, unit: Sequence[float], target: Sequence[float]) -> float:
+    """Seconds for a new interpreter to import Ten-Four, load the map and rank once
+    (one unit at ``unit`` toward ``target``: points of this map, whichever it is)."""
     code = (
         "import time; t = time.perf_counter()\n"
         "from tenfour.geo import load_map\n"
         f"roads = load_map({str(path)!r}); index = roads.index()\n"
-        "index.place('u', (41.15, -8.61)); index.ranking((41.16, -8.62))\n"
+        f"index.place('u', {tuple(map(float, unit))!r}); "
+        f"index.ranking({tuple(map(float, target))!r})\n"
         "print(time.perf_counter() - t)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True)
     return float(out.stdout.strip().splitlines()[-1])
+
+
+def cut_extract(source: Path, out: Path, box: Sequence[float]) -> Path:
+    """The roads of ``source`` inside ``box`` (south, west, north, east) as an extract:
+    a smaller city from a big one, to see where the engines cross (ways with a node
+    outside are left out)."""
+    import osmium
+
+    south, west, north, east = box
+    inside = set()
+    for node in osmium.FileProcessor(str(source), osmium.osm.NODE):
+        assert isinstance(node, osmium.osm.Node)
+        if south <= node.location.lat <= north and west <= node.location.lon <= east:
+            inside.add(node.id)
+    ways, nodes = set(), set()
+    for way in osmium.FileProcessor(str(source), osmium.osm.WAY):
+        assert isinstance(way, osmium.osm.Way)
+        refs = [n.ref for n in way.nodes]
+        if "highway" in way.tags and all(r in inside for r in refs):
+            ways.add(way.id)
+            nodes.update(refs)
+    out.unlink(missing_ok=True)
+    with osmium.SimpleWriter(str(out)) as writer:
+        for obj in osmium.FileProcessor(str(source), osmium.osm.NODE | osmium.osm.WAY):
+            if isinstance(obj, osmium.osm.Node) and obj.id in nodes:
+                writer.add_node(obj)
+            elif isinstance(obj, osmium.osm.Way) and obj.id in ways:
+                writer.add_way(obj)
+    return out
 
 
 def osrm_rows(
@@ -202,6 +240,33 @@ def _same_arc(units: SnappedPoints, target: Snap) -> np.ndarray:
     return np.asarray(np.isin(units.arc, arcs).any(axis=1), dtype=bool)
 
 
+def engine_times(
+    roads: RoadMap, units: SnappedPoints, targets: SnappedPoints, counts: Sequence[int]
+) -> dict[str, tuple[dict[int, list[float]], float]]:
+    """Ranking times of each engine (all units placed, the first ``count`` ranked), and
+    the largest ETA gap to scipy's full Dijkstra on the same questions."""
+    engines = ["cch", "dijkstra"] if compiled_available() else ["dijkstra"]
+    out: dict[str, tuple[dict[int, list[float]], float]] = {}
+    keys = list(range(len(units)))
+    for engine in engines:
+        index = roads.index(engine=engine)
+        index.place_many(keys, units)
+        index.ranking(targets[0])  # compiled on first use: not a ranking's cost
+        samples: dict[int, list[float]] = {c: [] for c in counts}
+        gap = 0.0
+        for q in range(len(targets)):
+            for count in counts:
+                subset = None if count == len(keys) else keys[:count]
+                started = time.perf_counter()
+                index.ranking(targets[q], subset)
+                samples[count].append(time.perf_counter() - started)
+            plain = roads.drive_times(targets[q], units, with_distance=False).eta_s
+            mine = index.drive_times(targets[q]).eta_s
+            gap = max(gap, float(np.max(np.abs(np.where(np.isinf(plain), 0, mine - plain)))))
+        out[engine] = (samples, gap)
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--pbf", type=Path, default=PORTO, help="OSM extract (default: Porto)")
@@ -209,7 +274,22 @@ def main() -> None:
     parser.add_argument("--networkx-queries", type=int, default=10)
     parser.add_argument("--osrm-queries", type=int, default=20)
     parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument(
+        "--cut",
+        metavar="S,W,N,E",
+        help="bench only the roads of the extract inside this box (a smaller city)",
+    )
     args = parser.parse_args()
+    if args.cut:
+        box = [float(v) for v in args.cut.split(",")]
+        if len(box) != 4:
+            parser.error("--cut takes four numbers: south,west,north,east")
+        name = "-".join(f"{v:g}" for v in box)
+        out = (
+            Path(tempfile.gettempdir())
+            / f"tenfour-cut-{args.pbf.name.split('.')[0]}-{name}.osm.pbf"
+        )
+        args.pbf = cut_extract(args.pbf, out, box)
     rng = np.random.default_rng(args.seed)
     table = Table()
     counts = (1000, 5000)
@@ -219,7 +299,9 @@ def main() -> None:
         import_s, imported = timed(lambda: import_map(args.pbf, out=path))
         load_s, roads = timed(lambda: RoadMap.load(path))
         ready_s, _ = timed(lambda: roads.metric_for())
-        fresh_s = fresh_process_load(path)
+        # its own generator: the units and incidents below stay those of earlier runs
+        unit, target = on_roads(roads, 2, np.random.default_rng(args.seed + 1)).tolist()
+        fresh_s = fresh_process_load(path, unit, target)
     net = roads.network
     print(f"map: {args.pbf.name}: {net.node_count:,} nodes, {net.arc_count:,} arcs; ", end="")
     print(f"hierarchy: {roads.hierarchy.arc_count:,} arcs, depth {roads.hierarchy.depth}")
@@ -258,9 +340,20 @@ def main() -> None:
         worst = max(worst, float(np.max(np.abs(mine - plain.eta_s))))
         mismatched += not same_ranking(mine, plain.eta_s)
     for count in counts:
-        table.add(f"rank {count:,} units, Ten-Four index (ETA + metres, sorted)", ours[count])
+        label = f"Ten-Four index, {index.engine} (ETA + metres, sorted)"
+        table.add(f"rank {count:,} units, {label}", ours[count])
     for count in counts:
         table.add(f"rank {count:,} units, scipy full Dijkstra (ETA only)", scipy_s[count])
+
+    # ---- the engines "auto" chooses between, on the same questions ------------------
+    by_engine = engine_times(roads, units, targets.subset(np.arange(min(50, len(targets)))), counts)
+    for engine, (per_count, gap) in by_engine.items():
+        for count in counts:
+            table.add(f"rank {count:,} units, index engine={engine}", per_count[count])
+        worst = max(worst, gap)
+    for count in counts:
+        chosen = DriveTimeIndex.choose_engine(roads.node_count, count)
+        print(f"engine='auto' with {count:,} units on {net.node_count:,} nodes: {chosen}")
 
     # ---- units that move ----------------------------------------------------------
     single = []

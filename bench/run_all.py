@@ -12,6 +12,7 @@ BENCHES = [
     "bench.bench_journal",
     "bench.bench_api",
     "bench.bench_city",
+    "bench.bench_ranking",
     "bench.bench_replay",
     "bench.bench_faults",
     "bench.bench_abuse",

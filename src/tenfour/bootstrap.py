@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
-
-import numpy as np
+from typing import Any, Final
 
 from tenfour.clock import Clock
 from tenfour.domain.state import Closure
-from tenfour.geo import DriveTimeIndex, GeoError, OutsideMapError, RoadMap, load_map
+from tenfour.geo import DriveTimeIndex, GeoError, OutsideMapError, RoadMap, Snap, load_map
 from tenfour.geo.closures import closed_arc_times, place_closure
 from tenfour.journal import EventStore
 from tenfour.policies import DriveTimeOracle, PolicyConfig
@@ -21,19 +20,50 @@ from tenfour.service import Service, new_tracking_code
 log = logging.getLogger(__name__)
 
 
+#: Unit positions a :class:`MapOracle` keeps searched, by default (see its docstring).
+MAX_POSITIONS: Final = 10_000
+
+
 class MapOracle:
     """Drive times from a road map, as the recommendation policy asks for them.
 
-    Unit positions are kept in a :class:`DriveTimeIndex` keyed by position: a unit
-    that has not moved since the last ranking is not snapped or searched again, one
-    that moved costs one label (microseconds), and the ranking itself is one search
-    from the target. Road closures (``road.close``) change the index's arc times.
+    Every position asked about is snapped once and searched once, and the search is
+    kept in one :class:`DriveTimeIndex` across rankings of every kind: the index's
+    label (its upward search in the hierarchy), keyed by the snapped position (road
+    segment and fraction along it), so units standing at one spot share it. The policy
+    asks one kind at a time (a MAYDAY plan: police, then an ambulance, then a
+    supervisor), and each kind's units are a subset of the kept positions: a ranking
+    of 2 ambulances leaves the patrol cars' searches in place, and the next police
+    ranking is one search from the target over them. A unit that moved is asked about
+    at its new position, which is snapped and searched then; the old one is no longer
+    asked and ages out. Road closures (``road.close``) change the index's arc times,
+    which searches every kept position again with the new weights.
+
+    Memory: at most ``max_positions`` positions (asked, on or off the map) are kept;
+    beyond that the least recently asked go, down to three quarters of it (but never
+    those of the current ranking). A kept position costs its label, up to
+    ``2 * (depth + 1)`` entries of 20 bytes (a few hundred entries, some kilobytes, on
+    a city: measured in ``bench/RESULTS.md``), and about 370 bytes of dictionaries and slots.
+    Results are exactly those of a fresh oracle: a label depends only on the snapped
+    position and the arc times in force.
     """
 
-    def __init__(self, roads: RoadMap, *, engine: str = "auto") -> None:
+    def __init__(
+        self, roads: RoadMap, *, engine: str = "auto", max_positions: int = MAX_POSITIONS
+    ) -> None:
+        if max_positions < 1:
+            raise ValueError(f"max_positions must be at least 1, not {max_positions}")
         self.roads = roads
         self.index: DriveTimeIndex = roads.index(engine=engine)
-        self._off_map: set[tuple[float, float]] = set()
+        self.max_positions = max_positions
+        # (lat, lon) asked -> its snapped spot (segment, fraction); None: off the map
+        self._spot: dict[tuple[float, float], tuple[int, float] | None] = {}
+        # (lat, lon) -> the number of the last ranking that asked for it
+        self._asked: dict[tuple[float, float], int] = {}
+        self._rankings = 0
+        self._limit = max_positions
+        # the server's reactor and request threads may rank at once
+        self._lock = threading.Lock()
 
     def rank(
         self, to: tuple[float, float], origins: Sequence[tuple[float, float]]
@@ -46,24 +76,68 @@ class MapOracle:
         except OutsideMapError:
             return unreachable, list(unreachable)
         keys = [(float(lat), float(lon)) for lat, lon in origins]
-        new = [k for k in dict.fromkeys(keys) if k not in self.index and k not in self._off_map]
+        with self._lock:
+            return self._rank(target, keys)
+
+    def _rank(
+        self, target: Snap, keys: list[tuple[float, float]]
+    ) -> tuple[list[float], list[float]]:
+        spot_of = self._spot
+        new = [k for k in keys if k not in spot_of]
         if new:
-            snapped = self.roads.snap_many(new, strict=False)
-            on_map = snapped.distance_m <= self.roads.max_snap_m
-            self._off_map.update(k for k, ok in zip(new, on_map.tolist(), strict=True) if not ok)
-            placed = [k for k, ok in zip(new, on_map.tolist(), strict=True) if ok]
-            if placed:
-                self.index.place_many(placed, snapped.subset(np.flatnonzero(on_map)))
-        ranked = [i for i, k in enumerate(keys) if k not in self._off_map]
-        etas, dists = list(unreachable), list(unreachable)
-        if ranked:
-            times = self.index.drive_times(target, [keys[i] for i in ranked])
-            for i, eta, dist in zip(
-                ranked, times.eta_s.tolist(), times.distance_m.tolist(), strict=True
-            ):
-                etas[i], dists[i] = eta, dist
-        self._forget_old(keys)
+            self._place(list(dict.fromkeys(new)))
+        spots = list(map(spot_of.__getitem__, keys))
+        self._rankings += 1
+        self._asked.update(dict.fromkeys(keys, self._rankings))
+        if None in spots:  # some units off the map: unreachable
+            ranked = [i for i, spot in enumerate(spots) if spot is not None]
+            etas, dists = [math.inf] * len(keys), [math.inf] * len(keys)
+            if ranked:
+                times = self.index.drive_times(target, [spots[i] for i in ranked])
+                for i, eta, dist in zip(
+                    ranked, times.eta_s.tolist(), times.distance_m.tolist(), strict=True
+                ):
+                    etas[i], dists[i] = eta, dist
+        else:
+            times = self.index.drive_times(target, spots)
+            etas, dists = times.eta_s.tolist(), times.distance_m.tolist()
+        if len(spot_of) > self._limit:
+            self._trim()
         return etas, dists
+
+    def _place(self, new: Sequence[tuple[float, float]]) -> None:
+        """Snap positions never asked about; search from the spots not yet kept."""
+        snapped = self.roads.snap_many(new, strict=False)
+        on_map = (snapped.distance_m <= self.roads.max_snap_m).tolist()
+        segments = snapped.segment.tolist()
+        fractions = snapped.fraction[:, 0].tolist()
+        rows: list[int] = []
+        fresh: dict[tuple[int, float], None] = {}
+        for row, (key, ok) in enumerate(zip(new, on_map, strict=True)):
+            if not ok:
+                self._spot[key] = None
+                continue
+            # The snapped point is its segment and fraction: its arcs and their
+            # fractions follow from them, and so does its label.
+            spot = (segments[row], fractions[row])
+            self._spot[key] = spot
+            if spot not in fresh and spot not in self.index:
+                fresh[spot] = None
+                rows.append(row)
+        if fresh:
+            self.index.place_many(list(fresh), snapped.subset(rows))
+
+    def _trim(self) -> None:
+        """Keep the most recently asked positions: three quarters of ``max_positions``,
+        or more when the last ranking alone asked for more."""
+        keep = 3 * self.max_positions // 4
+        ticks = sorted(self._asked.values(), reverse=True)
+        cutoff = min(ticks[keep] + 1 if len(ticks) > keep else 0, self._rankings)
+        self._asked = {k: tick for k, tick in self._asked.items() if tick >= cutoff}
+        self._spot = {k: self._spot[k] for k in self._asked}
+        self.index.retain({spot for spot in self._spot.values() if spot is not None})
+        # a ranking bigger than the bound is kept whole: trim again only once it grows
+        self._limit = max(self.max_positions, 4 * len(self._spot) // 3)
 
     def place_road(self, request: Mapping[str, Any]) -> dict[str, Any]:
         """The road segments a ``road.close`` request covers (raises ``ClosureError``)."""
@@ -103,13 +177,6 @@ class MapOracle:
         except GeoError:
             log.warning("closure %s is not on this map; ignored", closure.id)
             return ()
-
-    def _forget_old(self, keys: Sequence[tuple[float, float]]) -> None:
-        """Positions no longer asked about go, so the index follows the fleet's size."""
-        if len(self.index) > 2 * len(keys) + 1024:
-            self.index.retain(keys)
-        if len(self._off_map) > 4096:
-            self._off_map.clear()
 
 
 class MapGeocoder:

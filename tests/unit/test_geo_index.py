@@ -369,3 +369,54 @@ def test_no_closure_keeps_the_map_times(town: RoadMap) -> None:
     assert closed_arc_times(town, [([10**9], None)]) is None  # not a segment of this map
     slowed = closed_arc_times(town, [([0], 0.5)])  # a factor below 1 does not speed up
     assert slowed is not None and np.array_equal(slowed, town.network.arc_time_s)
+
+
+# ---- the automatic engine (issue 15) ----------------------------------------------------
+
+
+def test_auto_chooses_by_map_size_and_fleet() -> None:
+    from tenfour.geo.index import (
+        CCH_FLEET_MIN_NODES,
+        CCH_FLEET_UNITS,
+        CCH_MIN_NODES,
+        compiled_available,
+    )
+
+    cch = "cch" if compiled_available() else "dijkstra"
+    choose = DriveTimeIndex.choose_engine
+    assert choose(CCH_MIN_NODES) == cch  # a city: the hierarchy from the start
+    assert choose(CCH_MIN_NODES - 1) == "dijkstra"
+    assert choose(CCH_FLEET_MIN_NODES, CCH_FLEET_UNITS) == cch  # a town with a fleet
+    assert choose(CCH_MIN_NODES - 1, CCH_FLEET_UNITS - 1) == "dijkstra"
+    assert choose(CCH_FLEET_MIN_NODES - 1, 10 * CCH_FLEET_UNITS) == "dijkstra"  # a village
+
+
+def test_auto_switches_to_the_hierarchy_when_a_fleet_arrives_and_stays_exact() -> None:
+    from tenfour.geo import load_map
+    from tenfour.geo.index import CCH_FLEET_UNITS, compiled_available
+
+    if not compiled_available():
+        pytest.skip("numba is not installed: auto stays on the Dijkstra engine")
+    roads = load_map("demo")  # 10,819 nodes: a town
+    points = roads.snap_many(road_points(roads, CCH_FLEET_UNITS + 5, seed=15))
+    first, rest = list(range(CCH_FLEET_UNITS - 1)), list(range(CCH_FLEET_UNITS - 1, len(points)))
+    segments = roads.segments_within(points.lat[0], points.lon[0], 500.0).tolist()
+    slow = closed_arc_times(roads, [(segments, 4.0)])
+    auto, plain = roads.index(engine="auto"), roads.index(engine="dijkstra")
+    for index in (auto, plain):
+        index.set_arc_times(slow)  # a closure before the switch carries over
+        index.place_many(first, points.subset(first))
+    assert auto.engine == "dijkstra"
+    for index in (auto, plain):
+        index.place_many(rest, points.subset(rest))
+    assert auto.engine == "cch"
+    for target in road_points(roads, 5, seed=16):
+        got, want = auto.drive_times(target), plain.drive_times(target)
+        assert np.allclose(got.eta_s, want.eta_s, rtol=0, atol=1e-9)
+        assert np.allclose(got.distance_m, want.distance_m, rtol=0, atol=1e-6)
+        unslowed = roads.drive_times(target, points).eta_s
+        assert not np.allclose(got.eta_s, unslowed, atol=1e-6)  # the slow-down counts
+    auto.set_arc_times(None)
+    plain.set_arc_times(None)
+    target = road_points(roads, 1, seed=17)[0]
+    assert np.allclose(auto.drive_times(target).eta_s, plain.drive_times(target).eta_s, atol=1e-9)

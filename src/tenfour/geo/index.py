@@ -12,9 +12,18 @@ customizes a new metric (tens of milliseconds on a city) and relabels every unit
 
 Engines: ``"cch"`` is the above (compiled with numba); ``"dijkstra"`` keeps only the
 snapped positions and runs scipy's Dijkstra from the target for each ranking, bounded
-by ``limit_s`` when given (a millisecond or two on a town, tens on a city); ``"auto"``
-picks ``"cch"`` for maps of :data:`CCH_MIN_NODES` nodes or more when numba is
-installed, so a small map never pays for importing a compiler. Both give the same times.
+by ``limit_s`` when given (a millisecond or two on a town, tens on a city). Both give
+the same times. ``"auto"`` (see :meth:`DriveTimeIndex.choose_engine`) picks ``"cch"``
+when numba is installed for maps of :data:`CCH_MIN_NODES` nodes or more, and switches
+to it on maps of :data:`CCH_FLEET_MIN_NODES` or more once :data:`CCH_FLEET_UNITS`
+units are placed; else ``"dijkstra"``. Measured (``bench/RESULTS.md``): per ranking the
+hierarchy is never slower beyond noise on maps of 2,000 nodes or more and 100 to 5,000
+units (SF 10,819 nodes, 5,000 units: 1.8 ms against 3.6 ms; Porto cuts of 14,570 and
+69,764 nodes: 1.3 and 1.9 ms against 8.7 and 22 ms), but its first ranking in a fresh
+process costs 2-3 s more (numba's import and cached kernels, the hierarchy). A scenario
+or a test with tens of units makes a few dozen rankings and never earns that back; a
+center with a fleet of a thousand makes that many in a day and saves milliseconds on
+each, and on a city the Dijkstra alone takes 20 ms and more.
 
 Thread safety: one lock per index; every public method takes it, so threads may share
 an index (a ranking takes milliseconds). The compiled searches share scratch arrays,
@@ -44,8 +53,13 @@ IntArray = NDArray[np.int64]
 FloatArray = NDArray[np.float64]
 
 ENGINES: Final = ("auto", "cch", "dijkstra")
-#: From this size on, ``"auto"`` uses the hierarchy (scipy's Dijkstra takes ~2 ms below).
+#: From this size on, ``"auto"`` uses the hierarchy from the start (scipy's Dijkstra
+#: takes 20 ms and more per ranking there).
 CCH_MIN_NODES: Final = 50_000
+#: From this size on, ``"auto"`` switches to the hierarchy once it holds
+#: :data:`CCH_FLEET_UNITS` units (below it the Dijkstra takes a millisecond or less).
+CCH_FLEET_MIN_NODES: Final = 5_000
+CCH_FLEET_UNITS: Final = 1_000
 _MIN_SLOTS = 64
 _MIN_POOL = 4096
 _BATCH_ROOM = 4096  # labels a pool grows by at once, at the least
@@ -71,29 +85,20 @@ class DriveTimeIndex:
     ) -> None:
         if engine not in ENGINES:
             raise ValueError(f"engine must be one of {', '.join(ENGINES)}, not {engine!r}")
+        # "auto" starts as the rule says for an empty index and may switch to the
+        # hierarchy once the fleet is big enough (see ``choose_engine``)
+        self._auto = engine == "auto"
         if engine == "auto":
-            big = roads.node_count >= CCH_MIN_NODES
-            engine = "cch" if big and compiled_available() else "dijkstra"
+            engine = self.choose_engine(roads.node_count)
         self.engine = engine
         self.roads = roads
         self._lock = threading.Lock()
         net = roads.network
-        n = roads.node_count
         self._arc_length = net.arc_length_m
         self._arc_time = net.arc_time_s if arc_time_s is None else arc_time_s
         self._partial = _partial_times(self._arc_time, net.arc_time_s)
         self._router: Router | None = None
         self._metric: Metric | None = None
-        if engine == "cch":
-            self._hierarchy = roads.hierarchy
-            self._metric = roads.metric_for(arc_time_s)
-            rank = self._hierarchy.rank
-            self._arc_from_rank = rank[net.arc_from]
-            self._arc_to_rank = rank[net.arc_to]
-            room, scratch = self._hierarchy.max_label, n
-        else:
-            self._router = self._new_router()
-            room, scratch = 1, 0
         # units: slots and their labels in one pool
         self._slot_of: dict[Hashable, int] = {}
         self._key_of: list[Hashable | None] = []
@@ -108,14 +113,26 @@ class DriveTimeIndex:
         self._pool_l = np.zeros(_MIN_POOL, dtype=np.float64)
         self._pool_end = 0
         self._live = 0  # pool entries of labels in use
-        # scratch of the compiled searches
-        self._dist = np.full(scratch, np.inf)
-        self._dlen = np.full(scratch, np.inf)
-        self._seen = np.zeros(room, dtype=np.int32)
-        self._tag = np.zeros(room, dtype=np.int8)
-        self._mark = np.zeros(scratch, dtype=np.uint8)
         self._all_slots: IntArray | None = None  # of every unit, in keys() order
         self._all_keys: list[Hashable] = []
+        if engine == "cch":
+            self._use_hierarchy(arc_time_s)
+        else:
+            self._router = self._new_router()
+            self._scratch(room=1, nodes=0)
+
+    @staticmethod
+    def choose_engine(node_count: int, units: int = 0) -> str:
+        """The engine ``"auto"`` runs with ``units`` placed on a map of ``node_count``
+        nodes: the hierarchy on a city (:data:`CCH_MIN_NODES`), or on a town
+        (:data:`CCH_FLEET_MIN_NODES`) once it holds a fleet (:data:`CCH_FLEET_UNITS`);
+        scipy's Dijkstra otherwise, or when numba is missing (measured in the module
+        docstring)."""
+        if node_count >= CCH_MIN_NODES:
+            wanted = True
+        else:
+            wanted = node_count >= CCH_FLEET_MIN_NODES and units >= CCH_FLEET_UNITS
+        return "cch" if wanted and compiled_available() else "dijkstra"
 
     # ---- the units ------------------------------------------------------------------
 
@@ -150,6 +167,9 @@ class DriveTimeIndex:
             self._arc[slots] = points.arc
             self._fraction[slots] = points.fraction
             self._label(slots)
+            grown = self._auto and self._metric is None
+            if grown and self.choose_engine(self.roads.node_count, len(self)) == "cch":
+                self._become_cch()
 
     def remove(self, key: Hashable) -> None:
         """Take a unit out of the index (nothing happens for an unknown key)."""
@@ -211,6 +231,37 @@ class DriveTimeIndex:
             self._label(slots)
 
     # ---- internals ------------------------------------------------------------------
+
+    def _use_hierarchy(self, arc_time_s: FloatArray | None) -> None:
+        """Set up the ``"cch"`` engine: the map's hierarchy with these arc times."""
+        net = self.roads.network
+        self._hierarchy = self.roads.hierarchy
+        self._metric = self.roads.metric_for(arc_time_s)
+        rank = self._hierarchy.rank
+        self._arc_from_rank = rank[net.arc_from]
+        self._arc_to_rank = rank[net.arc_to]
+        self._scratch(room=self._hierarchy.max_label, nodes=self.roads.node_count)
+
+    def _scratch(self, room: int, nodes: int) -> None:
+        """Scratch arrays of the compiled searches (none for the Dijkstra engine)."""
+        self._dist = np.full(nodes, np.inf)
+        self._dlen = np.full(nodes, np.inf)
+        self._seen = np.zeros(room, dtype=np.int32)
+        self._tag = np.zeros(room, dtype=np.int8)
+        self._mark = np.zeros(nodes, dtype=np.uint8)
+
+    def _become_cch(self) -> None:
+        """Switch an ``"auto"`` index that grew a fleet to the hierarchy, labelling
+        every unit (the arc times in force carry over)."""
+        base = self.roads.network.arc_time_s
+        self._use_hierarchy(None if self._arc_time is base else self._arc_time)
+        self.engine = "cch"
+        self._router = None
+        slots = np.asarray(sorted(self._slot_of.values()), dtype=np.int64)
+        self._live = 0
+        self._pool_end = 0
+        self._label_size[:] = 0
+        self._label(slots)
 
     def _new_router(self) -> Router:
         net = self.roads.network
