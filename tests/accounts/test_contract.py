@@ -22,6 +22,7 @@ from tenfour.accounts import (
 )
 from tenfour.accounts.postgres import PostgresAccountStore
 from tenfour.accounts.sqlite import SqliteAccountStore
+from tenfour.db import CURRENT, upgrade
 from tenfour.journal import NewEvent, open_store
 
 from .support import OTHER_PASSWORD, PASSWORD, T0, WRONG, Backend, at
@@ -70,7 +71,17 @@ def test_member_defaults_and_overrides(store: AccountStore) -> None:
 
 @pytest.mark.parametrize("role", ACCOUNT_ROLES)
 def test_every_staff_role_is_allowed(store: AccountStore, role: str) -> None:
-    assert store.create("someone", role, PASSWORD, now=T0).role == role
+    member = "ZGH" if role == "hospital" else None  # a hospital account needs its facility
+    assert store.create("someone", role, PASSWORD, member=member, now=T0).role == role
+
+
+def test_a_hospital_account_is_tied_to_its_facility(store: AccountStore) -> None:
+    with pytest.raises(
+        AccountError, match="member: a hospital account needs its facility"
+    ) as caught:
+        store.create("zgh-desk", "hospital", PASSWORD, now=T0)
+    assert caught.value.field == "member"
+    assert store.create("zgh-desk", "hospital", PASSWORD, member="ZGH", now=T0).member == "ZGH"
 
 
 def test_duplicate_username_is_refused_whatever_its_case(store: AccountStore) -> None:
@@ -530,8 +541,11 @@ def test_closed_store_refuses_calls(backend: Backend) -> None:
 
 def test_newer_schema_is_refused(backend: Backend) -> None:
     backend.open().close()
-    backend.query("UPDATE accounts_schema SET version = version + 1")
-    with pytest.raises(AccountStoreError, match="schema version 3"):
+    backend.query(
+        "INSERT INTO schema_version VALUES (?, 'a later release', '2030-01-01T00:00:00Z')",
+        [CURRENT + 1],
+    )
+    with pytest.raises(AccountStoreError, match=f"schema version {CURRENT + 1}"):
         backend.open()
 
 
@@ -841,7 +855,9 @@ V1_SCHEMA = (
 )
 
 
-def test_a_version_1_database_is_upgraded_in_place(backend: Backend, passwords: Passwords) -> None:
+def test_a_version_1_database_is_upgraded_by_db_upgrade(
+    backend: Backend, passwords: Passwords
+) -> None:
     for statement in V1_SCHEMA:
         backend.query(statement)
     stamp = "2026-11-24T14:07:30.000000Z"
@@ -850,10 +866,14 @@ def test_a_version_1_database_is_upgraded_in_place(backend: Backend, passwords: 
         " created_at, password_changed_at) VALUES (?, ?, ?, ?, 0, NULL, ?, ?)",
         ["hopps", "officer", "hopps", passwords.hash(PASSWORD), stamp, stamp],
     )
+    # Never upgraded implicitly: the store names the command that does it.
+    with pytest.raises(AccountStoreError, match="tenfour db upgrade --database"):
+        backend.open()
+    upgrade(backend.url)
     with backend.open() as store:
         assert store.authenticate("hopps", PASSWORD, now=T0).ok
         assert store.disable("hopps", now=T0) == 0
         fail(store, 5, now=T0)
-    assert backend.query("SELECT MAX(version) FROM accounts_schema") == [(2,)]
+    assert backend.query("SELECT MAX(version) FROM schema_version") == [(CURRENT,)]
     with backend.open() as again:  # and opening it again changes nothing
         assert again.authenticate("hopps", PASSWORD, now=T0).reason == "disabled"

@@ -11,6 +11,7 @@ import pytest
 
 from tenfour.accounts import AccountStoreError, Passwords
 from tenfour.accounts.postgres import PostgresAccountStore
+from tenfour.db import CURRENT
 
 from .support import PASSWORD, T0, PostgresBackend
 
@@ -28,7 +29,7 @@ def test_commits_are_synchronous_even_when_the_server_says_otherwise(
 ) -> None:
     relaxed = f"{url}?options=-csynchronous_commit%3Doff"
     with PostgresAccountStore(relaxed, passwords=passwords) as store:
-        assert store._conn.execute("SHOW synchronous_commit").fetchone() == ("on",)
+        assert store._pg.conn.execute("SHOW synchronous_commit").fetchone() == ("on",)
 
 
 def test_several_nodes_starting_at_once_create_the_schema_once(
@@ -40,7 +41,8 @@ def test_several_nodes_starting_at_once_create_the_schema_once(
         stores[0].create("hopps", "officer", PASSWORD, now=T0)
         assert [s.get("hopps") is not None for s in stores] == [True] * 4
         with psycopg.connect(url) as conn:
-            assert conn.execute("SELECT COUNT(*) FROM accounts_schema").fetchone() == (1,)
+            found = conn.execute("SELECT COUNT(*) FROM schema_version").fetchone()
+            assert found == (CURRENT,)
     finally:
         for store in stores:
             store.close()
@@ -56,7 +58,7 @@ def test_unreachable_server_is_an_account_store_error(url: str, passwords: Passw
 def test_reconnects_after_the_connection_is_lost(url: str, passwords: Passwords) -> None:
     with PostgresAccountStore(url, passwords=passwords) as store:
         store.create("hopps", "officer", PASSWORD, now=T0)
-        pid = store._conn.info.backend_pid
+        pid = store._pg.conn.info.backend_pid
         with psycopg.connect(url, autocommit=True) as admin:
             admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
         # The call that meets the dead connection fails; the next one reconnects.

@@ -10,6 +10,7 @@ from typing import Any
 
 import psycopg
 
+from tenfour.db.steps import TABLES
 from tenfour.journal import EventStore, NewEvent, open_store
 
 # A postgresql:// URL of a database to connect to for creating the test database.
@@ -81,7 +82,9 @@ class PostgresBackend(Backend):
 
     def reset(self) -> None:
         with psycopg.connect(self.url, autocommit=True) as conn:
-            conn.execute("DROP TABLE IF EXISTS journal_events, journal_schema, journal_positions")
+            # Every table of the database: they are created together, at one version.
+            tables = ", ".join((*TABLES, "schema_version"))
+            conn.execute(f"DROP TABLE IF EXISTS {tables} CASCADE")
             conn.execute("DROP FUNCTION IF EXISTS journal_events_append_only()")
 
     def _run(self, statement: str, params: Sequence[Any], *, bypass: bool) -> list[tuple[Any, ...]]:

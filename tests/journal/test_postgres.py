@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 import psycopg
 import pytest
 
+from tenfour.db import CURRENT
 from tenfour.journal import JournalError
 from tenfour.journal.postgres import PostgresEventStore
 
@@ -25,7 +26,7 @@ def url(postgres_url: str) -> str:
 def test_commits_are_synchronous_even_when_the_server_says_otherwise(url: str) -> None:
     relaxed = f"{url}?options=-csynchronous_commit%3Doff"
     with PostgresEventStore(relaxed) as store:
-        row = store._conn.execute("SHOW synchronous_commit").fetchone()
+        row = store._pg.conn.execute("SHOW synchronous_commit").fetchone()
         assert row == ("on",)
 
 
@@ -43,7 +44,10 @@ def test_several_nodes_starting_at_once_create_the_schema_once(url: str) -> None
 def test_newer_schema_is_refused(url: str) -> None:
     PostgresEventStore(url).close()
     with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("UPDATE journal_schema SET version = version + 1")
+        conn.execute(
+            "INSERT INTO schema_version VALUES (%s, 'a later release', '2030-01-01T00:00:00Z')",
+            (CURRENT + 1,),
+        )
     with pytest.raises(JournalError, match="schema version"):
         PostgresEventStore(url)
 
@@ -58,7 +62,7 @@ def test_unreachable_server_is_a_journal_error(url: str) -> None:
 def test_reconnects_after_the_connection_is_lost(url: str) -> None:
     with PostgresEventStore(url) as store:
         store.append([event()])
-        pid = store._conn.info.backend_pid
+        pid = store._pg.conn.info.backend_pid
         with psycopg.connect(url, autocommit=True) as admin:
             admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
         # The call that meets the dead connection fails (its outcome is reported,

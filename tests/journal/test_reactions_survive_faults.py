@@ -76,7 +76,7 @@ def cutter(backend: Backend, store: EventStore) -> tuple[EventStore, Callable[[]
         return flaky, lambda: flaky.cut(3)
 
     def terminate() -> None:
-        pid = store._conn.info.backend_pid  # type: ignore[attr-defined]
+        pid = store._pg.conn.info.backend_pid  # type: ignore[attr-defined]
         with psycopg.connect(backend.url, autocommit=True) as admin:
             admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
 
@@ -100,8 +100,8 @@ def plan_of(events: list[StoredEvent], incident: str) -> tuple[list[str], list[s
 def test_the_plan_survives_a_connection_cut_right_after_the_emergency(backend: Backend) -> None:
     store, cut = cutter(backend, backend.open())
     service = Service(store=store, clock=SimClock(START), oracle=StraightLine(), react_inline=False)
-    first_pid = getattr(getattr(store, "_conn", None), "info", None)
-    first_pid = first_pid.backend_pid if first_pid is not None else None
+    pg = getattr(store, "_pg", None)  # the PostgreSQL store's connection (durable.py)
+    first_pid = pg.conn.info.backend_pid if pg is not None else None
     try:
         roster(service)
         service.settle()
@@ -125,7 +125,7 @@ def test_the_plan_survives_a_connection_cut_right_after_the_emergency(backend: B
     if isinstance(store, CutConnection):
         assert store.failed == 3
     else:
-        assert store._conn.info.backend_pid != first_pid  # type: ignore[attr-defined]
+        assert pg is not None and pg.conn.info.backend_pid != first_pid
     events = list(backend.open().read())
     units, needs = plan_of(events, incident)
     # 4 police besides m0's own ZPD-1, 1 ALS ambulance, 1 supervisor: each sent once.

@@ -1,4 +1,4 @@
-"""What only the SQLite backend promises: WAL, fsync per commit, its schema version."""
+"""What only the SQLite backend promises: WAL, fsync per commit, the schema fence."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tenfour.db import CURRENT
+from tenfour.db.steps import FENCE
 from tenfour.journal import JournalError, SqliteEventStore
-from tenfour.journal.sqlite import SCHEMA_VERSION
 
 from .support import event
 
@@ -25,7 +26,8 @@ def test_wal_and_synchronous_full(tmp_path: Path) -> None:
     with SqliteEventStore(tmp_path / "j.db") as store:
         assert _pragma(store, "journal_mode") == "wal"
         assert _pragma(store, "synchronous") == 2  # FULL
-        assert _pragma(store, "user_version") == SCHEMA_VERSION
+        # The previous release's own check reads this number and refuses the file.
+        assert _pragma(store, "user_version") == FENCE
 
 
 def test_in_memory_store_for_tests() -> None:
@@ -38,7 +40,11 @@ def test_newer_schema_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "j.db"
     SqliteEventStore(path).close()
     conn = sqlite3.connect(path)
-    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    conn.execute(
+        "INSERT INTO schema_version VALUES (?, 'a later release', '2030-01-01T00:00:00Z')",
+        (CURRENT + 1,),
+    )
+    conn.commit()
     conn.close()
     with pytest.raises(JournalError, match="schema version"):
         SqliteEventStore(path)

@@ -11,7 +11,10 @@ part of the journal: nothing here is an event, and none of it is ever exported.
              created_at, last_used_at)
     login_failures(username -> accounts ON DELETE CASCADE, source,
                    failures, last_failure_at, locked_until, PK (username, source))
-    accounts_schema(version)
+
+The tables are created and upgraded with every other table of the database by
+`tenfour.db` (its version 1 is the shape above; `accounts_schema` is only a fence
+against the release before recorded versions).
 
 `accounts.locked_until` is the lock against everyone; `login_failures` counts the
 recent failures of each (account, source) pair and holds the locks of one source.
@@ -28,14 +31,12 @@ import builtins
 import hashlib
 import logging
 import secrets
-import threading
 import unicodedata
-from abc import ABC, abstractmethod
+from abc import abstractmethod
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
-from types import TracebackType
-from typing import Any, Protocol, Self
+from typing import Any, Protocol
 
 from tenfour.accounts.model import (
     DEFAULT_IDLE,
@@ -61,55 +62,18 @@ from tenfour.accounts.model import (
     check_username,
 )
 from tenfour.accounts.passwords import Passwords
+from tenfour.db.schema import SchemaError, ensure_schema
+from tenfour.db.steps import Dialect
+from tenfour.durable import OneConnectionStore
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 2
-SCHEMA_TABLE = "accounts_schema"
 # A session's stored last-use time is only moved once it is this old (see store.py).
 TOUCH_EVERY = timedelta(seconds=30)
 # Longer than any token we issue (43 characters); anything longer is not worth hashing.
 _TOKEN_MAX = 256
 # Attempts at recording a login whose password hash keeps changing underneath.
 _LOGIN_TRIES = 3
-
-# Plain SQL types only, so the same statements create the tables on both backends.
-SCHEMA: tuple[str, ...] = (
-    """CREATE TABLE IF NOT EXISTS accounts (
-        username TEXT PRIMARY KEY,
-        role TEXT NOT NULL,
-        member TEXT,
-        password_hash TEXT NOT NULL,
-        failures INTEGER NOT NULL DEFAULT 0 CHECK (failures >= 0),
-        locked_until TEXT,
-        created_at TEXT NOT NULL,
-        password_changed_at TEXT NOT NULL,
-        last_login_at TEXT
-    )""",
-    """CREATE TABLE IF NOT EXISTS sessions (
-        token_hash TEXT PRIMARY KEY,
-        username TEXT NOT NULL REFERENCES accounts (username) ON DELETE CASCADE,
-        created_at TEXT NOT NULL,
-        last_used_at TEXT NOT NULL
-    )""",
-    "CREATE INDEX IF NOT EXISTS sessions_by_username ON sessions (username)",
-    f"CREATE TABLE IF NOT EXISTS {SCHEMA_TABLE} (version INTEGER NOT NULL)",
-)
-# What each later version adds, run in order on a database at an older version.
-MIGRATIONS: dict[int, tuple[str, ...]] = {
-    2: (
-        # Disabled accounts, and lockout per (account, source) before the whole account.
-        "ALTER TABLE accounts ADD COLUMN disabled_at TEXT",
-        """CREATE TABLE IF NOT EXISTS login_failures (
-            username TEXT NOT NULL REFERENCES accounts (username) ON DELETE CASCADE,
-            source TEXT NOT NULL,
-            failures INTEGER NOT NULL CHECK (failures >= 0),
-            last_failure_at TEXT NOT NULL,
-            locked_until TEXT,
-            PRIMARY KEY (username, source)
-        )""",
-    ),
-}
 
 _ACCOUNT = "username, role, member, created_at"
 _GET = f"SELECT {_ACCOUNT} FROM accounts WHERE username = ?"
@@ -203,6 +167,14 @@ def _maybe_ts(text: object) -> datetime | None:
     return None if text is None else parse_ts(str(text))
 
 
+def _check_window(now: datetime, idle: timedelta, lifetime: timedelta) -> datetime:
+    """``now`` checked, after ``idle`` and ``lifetime`` (what makes a session live)."""
+    checked = check_now(now)
+    check_positive("idle", idle)
+    check_positive("lifetime", lifetime)
+    return checked
+
+
 class _Limits:
     """The lockout numbers of one `authenticate` call."""
 
@@ -233,17 +205,17 @@ def _refusal(row: Sequence[Any], pair: Sequence[Any] | None, now: datetime) -> L
     )
 
 
-class SqlAccountStore(ABC):
+class SqlAccountStore(OneConnectionStore):
     """An `AccountStore` over a DB-API connection; subclasses supply the connection."""
 
     # Appended to the SELECT that reads a row before changing it: Postgres locks the
     # row against other nodes; SQLite's BEGIN IMMEDIATE already locks the database.
     _for_update = ""
+    #: Which SQL the schema steps speak on this backend.
+    _dialect: Dialect = "sqlite"
 
     def __init__(self, passwords: Passwords) -> None:
-        # One connection per store, shared by threads: every use holds this lock.
-        self._lock = threading.Lock()
-        self._closed = False
+        super().__init__()
         self._passwords = passwords
 
     # -- what a backend provides ----------------------------------------------------
@@ -260,50 +232,18 @@ class SqlAccountStore(ABC):
         Database errors become `AccountStoreError`.
         """
 
-    @abstractmethod
-    def _table_exists(self, cur: Cursor, name: str) -> bool: ...
-
-    @abstractmethod
-    def _close_connection(self) -> None: ...
-
-    @abstractmethod
-    def _before_migration(self, cur: Cursor) -> None:
-        """Serialise schema creation between processes, inside the migration's transaction."""
-
     def _sql(self, query: str) -> str:
         """`query` in the backend's parameter style (queries here are written with ?)."""
         return query
 
-    def _migrate(self, where: str) -> None:
+    def _migrate(self, database: str) -> None:
+        """Create a new database's tables (all of them, at the current version) or
+        refuse an outdated one, naming `tenfour db upgrade`: see `tenfour.db`."""
         with self._writing() as cur:
-            self._before_migration(cur)
-            if not self._table_exists(cur, SCHEMA_TABLE):
-                for statement in SCHEMA:
-                    cur.execute(statement)
-                for version in sorted(MIGRATIONS):
-                    for statement in MIGRATIONS[version]:
-                        cur.execute(statement)
-                cur.execute(
-                    self._sql(f"INSERT INTO {SCHEMA_TABLE} (version) VALUES (?)"),
-                    (SCHEMA_VERSION,),
-                )
-                return
-            cur.execute(f"SELECT MAX(version) FROM {SCHEMA_TABLE}")
-            row = cur.fetchone()
-            found = 0 if row is None or row[0] is None else int(row[0])
-            if found > SCHEMA_VERSION:
-                raise AccountStoreError(
-                    f"{where} has accounts schema version {found}; "
-                    f"this Ten-Four knows up to {SCHEMA_VERSION}"
-                )
-            if found < SCHEMA_VERSION:
-                for version in range(found + 1, SCHEMA_VERSION + 1):
-                    for statement in MIGRATIONS.get(version, ()):
-                        cur.execute(statement)
-                cur.execute(
-                    self._sql(f"INSERT INTO {SCHEMA_TABLE} (version) VALUES (?)"),
-                    (SCHEMA_VERSION,),
-                )
+            try:
+                ensure_schema(cur, self._dialect, database)
+            except SchemaError as error:
+                raise AccountStoreError(f"accounts: {error}") from None
 
     # -- accounts -------------------------------------------------------------------
 
@@ -482,9 +422,7 @@ class SqlAccountStore(ABC):
     def _statuses(
         self, name: str | None, now: datetime, idle: timedelta, lifetime: timedelta
     ) -> builtins.list[AccountStatus]:
-        now = check_now(now)
-        check_positive("idle", idle)
-        check_positive("lifetime", lifetime)
+        now = _check_window(now, idle, lifetime)
         where, params = (" WHERE username = ?", (name,)) if name is not None else ("", ())
         at = ts(now)
         with self._reading() as cur:
@@ -714,9 +652,7 @@ class SqlAccountStore(ABC):
         lifetime: timedelta = DEFAULT_LIFETIME,
         touch: bool = True,
     ) -> Account | None:
-        now = check_now(now)
-        check_positive("idle", idle)
-        check_positive("lifetime", lifetime)
+        now = _check_window(now, idle, lifetime)
         if not isinstance(token, str) or not token or len(token) > _TOKEN_MAX:
             return None
         key = token_hash(token)
@@ -781,9 +717,7 @@ class SqlAccountStore(ABC):
         idle: timedelta = DEFAULT_IDLE,
         lifetime: timedelta = DEFAULT_LIFETIME,
     ) -> builtins.list[SessionInfo]:
-        now = check_now(now)
-        check_positive("idle", idle)
-        check_positive("lifetime", lifetime)
+        now = _check_window(now, idle, lifetime)
         with self._reading() as cur:
             # The same condition as the count in `_statuses`.
             cur.execute(
@@ -807,9 +741,7 @@ class SqlAccountStore(ABC):
         idle: timedelta = DEFAULT_IDLE,
         lifetime: timedelta = DEFAULT_LIFETIME,
     ) -> int:
-        now = check_now(now)
-        check_positive("idle", idle)
-        check_positive("lifetime", lifetime)
+        now = _check_window(now, idle, lifetime)
         with self._writing() as cur:
             cur.execute(
                 self._sql("DELETE FROM sessions WHERE last_used_at < ? OR created_at < ?"),
@@ -817,26 +749,7 @@ class SqlAccountStore(ABC):
             )
             return max(cur.rowcount, 0)
 
-    # -- lifecycle ------------------------------------------------------------------
+    # -- lifecycle (close, with: `OneConnectionStore`) ---------------------------------
 
-    def close(self) -> None:
-        with self._lock:
-            if not self._closed:
-                self._closed = True
-                self._close_connection()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    def _check_open(self) -> None:
-        """Call with `self._lock` held."""
-        if self._closed:
-            raise AccountStoreError("the account store is closed")
+    def _closed_error(self) -> Exception:
+        return AccountStoreError("the account store is closed")

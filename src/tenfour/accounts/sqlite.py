@@ -1,31 +1,33 @@
 """The SQLite account store: in the journal's file, WAL mode, fsync'd on every commit.
 
-One connection per store, shared by threads under a lock. The journal owns the
-file's `PRAGMA user_version`, so the accounts keep their schema version in their
-own table. Several processes may open the file: `BEGIN IMMEDIATE` takes SQLite's
-write lock at the start of every write, and the busy timeout makes a second
-writer wait instead of failing.
+One connection per store, shared by threads under a lock. The tables and their
+version are the database's (`tenfour.db`), shared with the journal. Several
+processes may open the file: `BEGIN IMMEDIATE` takes SQLite's write lock at the
+start of every write, and the busy timeout makes a second writer wait instead of
+failing.
 """
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 from tenfour.accounts.model import AccountStoreError
 from tenfour.accounts.passwords import Passwords
 from tenfour.accounts.sql import Cursor, SqlAccountStore
-from tenfour.durable import NoWalError, open_durable, read_cursor, write_transaction
+from tenfour.durable import (
+    NoWalError,
+    errors_as,
+    open_durable,
+    read_cursor,
+    write_transaction,
+)
 
 
-@contextmanager
-def _translated() -> Iterator[None]:
-    try:
-        yield
-    except sqlite3.Error as exc:
-        raise AccountStoreError(f"SQLite accounts: {exc}") from exc
+def _translated() -> AbstractContextManager[None]:
+    return errors_as(sqlite3.Error, AccountStoreError, "SQLite accounts")
 
 
 class SqliteAccountStore(SqlAccountStore):
@@ -44,7 +46,7 @@ class SqliteAccountStore(SqlAccountStore):
         try:
             with _translated():
                 self._configure()
-            self._migrate(f"SQLite database {self.path}")
+            self._migrate(self.path)
         except BaseException:
             self._conn.close()
             raise
@@ -53,13 +55,6 @@ class SqliteAccountStore(SqlAccountStore):
         """Settings beyond the shared durable ones (``tenfour.durable``)."""
         # Per connection and off by default: without it ON DELETE CASCADE is ignored.
         self._conn.execute("PRAGMA foreign_keys=ON")
-
-    def _before_migration(self, cur: Cursor) -> None:
-        """Nothing to do: BEGIN IMMEDIATE already made this the only writer."""
-
-    def _table_exists(self, cur: Cursor, name: str) -> bool:
-        cur.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,))
-        return cur.fetchone() is not None
 
     @contextmanager
     def _reading(self) -> Iterator[Cursor]:

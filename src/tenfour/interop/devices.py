@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from tenfour.db.schema import SchemaError, ensure_schema
 from tenfour.durable import connect_postgres, open_durable, write_transaction
 
 PROTOCOLS = ("owntracks", "osmand", "nmea")
@@ -33,17 +34,7 @@ _TARGET = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,63}$")
 MAX_SECRET = 200
 
 TABLE = "avl_devices"
-_SCHEMA = f"""CREATE TABLE IF NOT EXISTS {TABLE} (
-    id TEXT PRIMARY KEY,
-    protocol TEXT NOT NULL,
-    unit TEXT,
-    member TEXT,
-    secret_hash TEXT,
-    created_at TEXT NOT NULL
-)"""
 _COLUMNS = "id, protocol, unit, member, secret_hash, created_at"
-# Serialises table creation when several nodes start at once (its own number).
-_SCHEMA_LOCK_ID = 0x74656E666F7572 + 3
 
 
 class DeviceError(ValueError):
@@ -125,7 +116,7 @@ class DeviceStore:
             self._errors = (psycopg.Error,)
         with self._lock, self._translated():
             self._conn = self._connect()
-            self._write(_SCHEMA, (), schema=True)
+            self._ensure_schema()
 
     def add(
         self,
@@ -188,13 +179,25 @@ class DeviceStore:
             self._conn = self._connect()
         return self._conn
 
-    def _write(self, query: str, args: tuple[Any, ...], *, schema: bool = False) -> bool:
+    def _ensure_schema(self) -> None:
+        """The table is the database's (`tenfour.db`): created with the others in a
+        new database, and an outdated database refused."""
+        conn = self._connection()
+        try:
+            if self._postgres:
+                with conn.transaction(), conn.cursor() as cur:
+                    ensure_schema(cur, "postgres", self._url)
+            else:
+                with write_transaction(conn) as cur:
+                    ensure_schema(cur, "sqlite", self._url)
+        except SchemaError as error:
+            raise DeviceStoreError(f"device registry: {error}") from None
+
+    def _write(self, query: str, args: tuple[Any, ...]) -> bool:
         """Run one write in its own transaction; True if it changed a row."""
         conn = self._connection()
         if self._postgres:
             with conn.transaction(), conn.cursor() as cur:
-                if schema:
-                    cur.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK_ID,))
                 cur.execute(query.replace("?", "%s"), args)
                 return bool(cur.rowcount and cur.rowcount > 0)
         with write_transaction(conn) as cur:

@@ -10,41 +10,20 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
-from tenfour.durable import NoWalError, open_durable, read_cursor, write_transaction
+from tenfour.db.schema import SchemaError, check_readable, ensure_schema
+from tenfour.durable import (
+    NoWalError,
+    errors_as,
+    open_durable,
+    read_cursor,
+    write_transaction,
+)
 from tenfour.journal.lease import FileLease, Lease, SoleLease
 from tenfour.journal.model import JournalError
-from tenfour.journal.sql import POSITIONS_SCHEMA, TABLE, Cursor, SqlEventStore
-
-# Kept in the file's `PRAGMA user_version`; the journal owns that number in its file.
-SCHEMA_VERSION = 2
-
-_SCHEMA = (
-    f"""CREATE TABLE IF NOT EXISTS {TABLE} (
-        seq INTEGER PRIMARY KEY CHECK (seq > 0),
-        stream TEXT NOT NULL,
-        version INTEGER NOT NULL CHECK (version > 0),
-        event_type TEXT NOT NULL,
-        occurred_at TEXT NOT NULL,
-        actor TEXT NOT NULL,
-        data TEXT NOT NULL,
-        idempotency_key TEXT,
-        prev_hash TEXT NOT NULL,
-        hash TEXT NOT NULL,
-        UNIQUE (stream, version)
-    )""",
-    f"""CREATE INDEX IF NOT EXISTS {TABLE}_by_key ON {TABLE} (idempotency_key)
-        WHERE idempotency_key IS NOT NULL""",
-    # The database itself refuses edits; verify() still catches anyone who drops these.
-    f"""CREATE TRIGGER IF NOT EXISTS {TABLE}_no_update BEFORE UPDATE ON {TABLE}
-        BEGIN SELECT RAISE(ABORT, '{TABLE} is append-only'); END""",
-    f"""CREATE TRIGGER IF NOT EXISTS {TABLE}_no_delete BEFORE DELETE ON {TABLE}
-        BEGIN SELECT RAISE(ABORT, '{TABLE} is append-only'); END""",
-    # Version 2: the reactor's durable position.
-    POSITIONS_SCHEMA,
-)
+from tenfour.journal.sql import TABLE, Cursor, SqlEventStore
 
 
 def open_read_only(path: str) -> sqlite3.Connection:
@@ -72,12 +51,8 @@ def open_read_only(path: str) -> sqlite3.Connection:
     return conn
 
 
-@contextmanager
-def _translated() -> Iterator[None]:
-    try:
-        yield
-    except sqlite3.Error as exc:
-        raise JournalError(f"SQLite journal: {exc}") from exc
+def _translated() -> AbstractContextManager[None]:
+    return errors_as(sqlite3.Error, JournalError, "SQLite journal")
 
 
 class SqliteEventStore(SqlEventStore):
@@ -107,33 +82,26 @@ class SqliteEventStore(SqlEventStore):
             raise
 
     def _check_schema(self) -> None:
-        """What a read-only open checks instead of migrating: a journal this version reads."""
+        """What a read-only open checks instead of creating tables: a journal this
+        version reads (any schema version up to its own; see `tenfour.db`)."""
         with self._reading() as cur:
-            cur.execute("PRAGMA user_version")
-            found = int(cur.fetchone()[0])
+            try:
+                check_readable(cur, "sqlite", self.path)
+            except SchemaError as error:
+                raise JournalError(f"SQLite journal: {error}") from None
             cur.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (TABLE,))
             has_table = cur.fetchone() is not None
-        if found > SCHEMA_VERSION:
-            raise JournalError(
-                f"SQLite journal {self.path} has schema version {found}; "
-                f"this Ten-Four knows up to {SCHEMA_VERSION}"
-            )
         if not has_table:
             raise JournalError(f"SQLite file {self.path} holds no journal")
 
     def _migrate(self) -> None:
+        """A new file gets every table at the current version; an outdated one is
+        refused, naming `tenfour db upgrade` (upgrades are never implicit)."""
         with self._writing() as cur:
-            cur.execute("PRAGMA user_version")
-            found = int(cur.fetchone()[0])
-            if found > SCHEMA_VERSION:
-                raise JournalError(
-                    f"SQLite journal {self.path} has schema version {found}; "
-                    f"this Ten-Four knows up to {SCHEMA_VERSION}"
-                )
-            if found < SCHEMA_VERSION:
-                for statement in _SCHEMA:
-                    cur.execute(statement)
-                cur.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            try:
+                ensure_schema(cur, "sqlite", self.path)
+            except SchemaError as error:
+                raise JournalError(f"SQLite journal: {error}") from None
 
     @contextmanager
     def _reading(self) -> Iterator[Cursor]:
