@@ -7,6 +7,8 @@ import json
 from types import MappingProxyType
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from tenfour.journal import ConcurrencyError, IntegrityError, InvalidEventError, NewEvent
 from tenfour.journal.chain import (
@@ -14,6 +16,7 @@ from tenfour.journal.chain import (
     Row,
     canonical_json,
     check_expected,
+    decode_data,
     encode_data,
     link,
     row_hash,
@@ -120,3 +123,46 @@ def test_check_expected_names_stream_and_versions() -> None:
     check_expected({"a": 2, "b": 0}, {"a": 2})
     with pytest.raises(ConcurrencyError, match="'b' is at version 1, expected 0"):
         check_expected({"a": 2, "b": 0}, {"a": 2, "b": 1})
+
+
+# Payloads as encode_data writes them: any JSON of finite numbers and valid text.
+_json = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(10**30), max_value=10**30)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(st.characters(exclude_categories=["Cs"])),
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(st.text(st.characters(exclude_categories=["Cs"])), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
+
+
+@given(st.dictionaries(st.text(), _json, max_size=5))
+def test_decode_data_reads_what_encode_data_wrote_as_json_loads_does(
+    data: dict[str, object],
+) -> None:
+    text = encode_data(data)
+    decoded = decode_data(text)
+    assert decoded == json.loads(text)
+    assert canonical_json(decoded) == text  # same types too: 1 stays an int, 1.0 a float
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"a":123456789012345678901234567890}',  # beyond 64 bits
+        '{"a":"\\ud800"}',  # a lone surrogate escape: only a tampered row has one
+        '{"a":1e400}',  # beyond a double
+        '{"a":-0.0,"b":1.5e-07,"c":"\\u00e9\\n"}',
+    ],
+)
+def test_decode_data_decodes_what_json_loads_decodes(text: str) -> None:
+    assert repr(decode_data(text)) == repr(json.loads(text))
+
+
+def test_decode_data_refuses_what_json_loads_refuses() -> None:
+    with pytest.raises(ValueError):
+        decode_data('{"a":')

@@ -13,6 +13,7 @@ import pytest
 
 from tenfour.journal import (
     ConcurrencyError,
+    EventBrief,
     EventStore,
     IntegrityError,
     InvalidEventError,
@@ -114,6 +115,58 @@ def test_read_pages_through_a_long_journal(
         range(5, 11)
     )
     assert store.verify().checked == 10
+
+
+def test_read_some_types_is_read_filtered(
+    store: EventStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Small windows and pages so the typed read crosses many windows, some empty.
+    monkeypatch.setattr("tenfour.journal.sql.TYPED_WINDOW", 4)
+    monkeypatch.setattr("tenfour.journal.sql.PAGE_SIZE", 3)
+    kinds = ["unit.located"] * 6 + ["unit.dispatched", "incident.created", "unit.located"] * 3
+    store.append([event(f"unit:U{i % 3}", kind, n=i) for i, kind in enumerate(kinds)])
+    store.append([event("unit:U9", "unit.located", n=99)] * 9)  # a tail with none wanted
+    everything = list(store.read())
+    wanted = {"unit.dispatched", "incident.created"}
+
+    def expected(after: int = 0) -> list[Any]:
+        return [e for e in everything if e.type in wanted and e.seq > after]
+
+    assert list(store.read(types=wanted)) == expected()
+    assert list(store.read(types=["incident.created", "unit.dispatched"])) == expected()
+    assert list(store.read(after=8, types=wanted)) == expected(8)
+    assert list(store.read(after=2, limit=3, types=wanted)) == expected(2)[:3]
+    assert list(store.read(types={"unit.dispatched"})) == [
+        e for e in everything if e.type == "unit.dispatched"
+    ]
+    assert list(store.read(types={"message.sent"})) == []
+    assert list(store.read(types=())) == []
+    assert list(store.read(after=len(everything), types=wanted)) == []
+    # The brief read: the same events, as seq, type, time and payload only.
+    assert list(store.read_brief(types=wanted)) == [
+        EventBrief(e.seq, e.type, e.at, e.data) for e in expected()
+    ]
+    assert list(store.read_brief(after=8, types=wanted)) == [
+        EventBrief(e.seq, e.type, e.at, e.data) for e in expected(8)
+    ]
+    assert list(store.read_brief(after=5)) == [
+        EventBrief(e.seq, e.type, e.at, e.data) for e in everything[5:]
+    ]
+    assert list(store.read_brief(types=[])) == []
+
+
+def test_read_some_types_refuses_bad_types(store: EventStore) -> None:
+    store.append([event()])
+    with pytest.raises(InvalidEventError, match="types"):
+        store.read(types="unit.located")  # a bare string: a set of letters
+    with pytest.raises(InvalidEventError, match="types"):
+        store.read(types=["unit.located", ""])
+    with pytest.raises(InvalidEventError, match="types"):
+        store.read(types=[7])  # type: ignore[list-item]
+    with pytest.raises(InvalidEventError, match="types"):
+        store.read_brief(types="unit.located")
+    with pytest.raises(InvalidEventError, match="after"):
+        store.read_brief(after=-1)
 
 
 def test_stream_versions(store: EventStore) -> None:
@@ -402,6 +455,11 @@ def test_reading_a_row_whose_data_is_not_json_raises(backend: Backend, store: Ev
     backend.tamper("UPDATE journal_events SET data = '{broken' WHERE seq = 2")
     with pytest.raises(IntegrityError, match="seq 2"):
         list(store.read())
+    with pytest.raises(IntegrityError, match="seq 2"):
+        list(store.read_brief())
+    backend.tamper("UPDATE journal_events SET data = '[1]' WHERE seq = 3")
+    with pytest.raises(IntegrityError, match="seq 3: stored data is not a JSON object"):
+        list(store.read_brief(after=2))
     assert store.verify().first_bad_seq == 2
 
 

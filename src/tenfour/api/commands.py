@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated, Any
 
 import anyio
@@ -15,7 +16,9 @@ from tenfour.api.idempotency import fingerprint
 from tenfour.api.schemas import CommandRequest, CommandResult
 from tenfour.domain.commands import Command
 from tenfour.domain.errors import CommandRejected
-from tenfour.service import Handled
+from tenfour.journal import Batch
+from tenfour.journal.sql import JournalBatch
+from tenfour.service import Prepared
 
 router = APIRouter(prefix="/api", tags=["commands"])
 
@@ -29,31 +32,33 @@ async def post_command(
     """Run one command (DOMAIN.md vocabulary). Answers only once its events are durable;
     a retry with the same ``idempotency_key`` returns the first answer again, and the
     same key with a different command is refused (409)."""
-    # Off the event loop: the session lookup and the service wait on the database (a
-    # commit, a lock held elsewhere), which must never stall other requests, the live
-    # feed or /api/health. All of it in one hop to a worker thread, and one command at
-    # a time: the service takes one at a time anyway, and threads queueing on its lock
-    # cost latency; commands waiting their turn wait on the loop, holding no thread.
-    # The hop costs throughput when nothing stalls (bench/RESULTS.md).
-    return await anyio.to_thread.run_sync(_run, request, rt, body, limiter=_one_at_a_time(request))
+    # Off the event loop, without a worker thread per request: the command joins the
+    # service's group commit (``tenfour.groupcommit``), and its writer thread runs the
+    # session lookup and the key binding too (they wait on the database, which must
+    # never stall other requests, the live feed or /api/health). Commands that arrive
+    # together are appended in one transaction; this request waits on the loop,
+    # holding no thread, until its own are durable (bench/RESULTS.md, group commit).
+    made: list[tuple[str, Command]] = []
+    request_body: Any = body  # one of the per-command models (a union mypy cannot see)
 
+    def prepare() -> Command | Prepared:
+        account = current_account(request, rt)  # 401 unless a live session
+        key = request_body.idempotency_key
+        # Keys are per account, so one user's key can never replay another user's answer.
+        scoped = f"{account.username}/{key}" if key else None
+        command = Command(request_body.do, request_body.with_, actor_of(account), scoped)
+        made.append((account.username, command))
+        return _bind_key(rt, command, key)
 
-def _run(request: Request, rt: Runtime, body: Any) -> JSONResponse:
-    account = current_account(request, rt)  # 401 unless a live session
-    key = body.idempotency_key
-    # Keys are per account, so one user's key can never replay another user's answer.
-    scoped = f"{account.username}/{key}" if key else None
-    command = Command(body.do, body.with_, actor_of(account), scoped)
     try:
-        handled = _handle(rt, command, key)
+        handled = await asyncio.wrap_future(rt.service.enqueue(prepare))
     except CommandRejected as rejected:
-        if rejected.code == "forbidden":
-            rt.audit(
-                "denied",
-                account.username,
-                "denied",
-                source_of(request),
-                f"{command.do}: {rejected}",
+        if rejected.code == "forbidden" and made:
+            username, command = made[0]
+            detail = f"{command.do}: {rejected}"
+            source = source_of(request)
+            await anyio.to_thread.run_sync(
+                lambda: rt.audit("denied", username, "denied", source, detail)
             )
         return rejected_response(rejected)
     return JSONResponse(
@@ -61,11 +66,17 @@ def _run(request: Request, rt: Runtime, body: Any) -> JSONResponse:
     )
 
 
-def _handle(rt: Runtime, command: Command, key: str | None) -> Handled:
-    """Bind the key to this command first (see ``api.idempotency``), then run it."""
-    if command.idempotency_key is not None and rt.fingerprints is not None:
-        mine = fingerprint(command.do, command.payload.model_dump(mode="json"))
-        bound = rt.fingerprints.claim(command.idempotency_key, mine, rt.now())
+def _bind_key(rt: Runtime, command: Command, key: str | None) -> Command | Prepared:
+    """Bind the key to this command before it is decided (see ``api.idempotency``):
+    in its batch's transaction when the keys live beside the journal (no write of
+    their own), else here, at once."""
+    fingerprints = rt.fingerprints
+    scoped = command.idempotency_key
+    if scoped is None or fingerprints is None:
+        return command
+    mine = fingerprint(command.do, command.payload.model_dump(mode="json"))
+
+    def refuse_reuse(bound: str | None) -> None:
         if bound is not None and bound != mine:
             raise CommandRejected.one(
                 "idempotency_key",
@@ -73,11 +84,23 @@ def _handle(rt: Runtime, command: Command, key: str | None) -> Handled:
                 "use a new key for a new command",
                 "conflict",
             )
-    return rt.service.handle(command)
+
+    if fingerprints.beside_journal:
+        now = rt.now()
+
+        def check(batch: Batch) -> None:
+            if not isinstance(batch, JournalBatch):
+                raise TypeError("keys beside the journal need a SQL journal's batch")
+            refuse_reuse(fingerprints.claim_in(batch, scoped, mine, now))
+
+        return Prepared(command, check)
+    refuse_reuse(fingerprints.claim(scoped, mine, rt.now()))
+    return command
 
 
 def _one_at_a_time(request: Request) -> anyio.CapacityLimiter:
-    """The app's one slot for running commands (made on the loop, at first use)."""
+    """The app's one slot for running AVL fixes on a worker thread (made on the loop,
+    at first use)."""
     state = request.app.state
     slot: anyio.CapacityLimiter | None = getattr(state, "command_slot", None)
     if slot is None:

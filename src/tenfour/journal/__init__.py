@@ -7,8 +7,10 @@ Open a store with `open_store(url)`; both backends implement `EventStore`.
 from __future__ import annotations
 
 from tenfour.journal.model import (
+    Append,
     AppendResult,
     ConcurrencyError,
+    EventBrief,
     IntegrityError,
     InvalidEventError,
     JournalError,
@@ -17,11 +19,14 @@ from tenfour.journal.model import (
     VerifyReport,
 )
 from tenfour.journal.sqlite import SqliteEventStore
-from tenfour.journal.store import EventStore
+from tenfour.journal.store import Batch, EventStore
 
 __all__ = [
+    "Append",
     "AppendResult",
+    "Batch",
     "ConcurrencyError",
+    "EventBrief",
     "EventStore",
     "IntegrityError",
     "InvalidEventError",

@@ -21,8 +21,11 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
 
+import msgspec
+
 from tenfour.journal.model import (
     ConcurrencyError,
+    EventBrief,
     IntegrityError,
     InvalidEventError,
     NewEvent,
@@ -78,6 +81,23 @@ def _check_text(value: str, path: str) -> None:
         raise InvalidEventError(f"{path}: not valid Unicode text ({exc.reason})") from exc
 
 
+_decoder = msgspec.json.Decoder()
+
+
+def decode_data(text: str) -> Any:
+    """The value of a stored payload text: what `json.loads` gives, several times faster.
+
+    Reading the journal is mostly decoding payloads (a year's report reads a million),
+    so msgspec decodes them. The few texts it refuses but `json.loads` reads (a number
+    beyond a double, a lone surrogate escape: never written by `encode_data`, but a
+    tampered row may hold one) go to `json.loads`, so every text decodes as before.
+    """
+    try:
+        return _decoder.decode(text)
+    except msgspec.DecodeError:
+        return json.loads(text)
+
+
 def encode_data(data: Mapping[str, Any]) -> str:
     """The canonical JSON text of an event payload, as stored and hashed."""
     return canonical_json(_plain(data, "data"))
@@ -126,7 +146,7 @@ class Row(NamedTuple):
 
     def to_event(self) -> StoredEvent:
         try:
-            data = json.loads(self.data)
+            data = decode_data(self.data)
         except ValueError as exc:
             raise IntegrityError(f"seq {self.seq}: stored data is not valid JSON") from exc
         if not isinstance(data, dict):
@@ -143,6 +163,17 @@ class Row(NamedTuple):
             prev_hash=self.prev_hash,
             hash=self.hash,
         )
+
+
+def brief_event(seq: int, type: str, at: str, data: str) -> EventBrief:
+    """The `EventBrief` of a row's `BRIEF_COLUMNS`, its payload decoded."""
+    try:
+        decoded = decode_data(data)
+    except ValueError as exc:
+        raise IntegrityError(f"seq {seq}: stored data is not valid JSON") from exc
+    if not isinstance(decoded, dict):
+        raise IntegrityError(f"seq {seq}: stored data is not a JSON object")
+    return EventBrief(seq, type, at, decoded)
 
 
 def check_expected(expected: Mapping[str, int], versions: Mapping[str, int]) -> None:

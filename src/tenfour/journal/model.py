@@ -6,10 +6,10 @@ Everything here is plain data. The stores in `sqlite.py` and `postgres.py` turn
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 
 class JournalError(Exception):
@@ -115,12 +115,35 @@ class StoredEvent:
         return {**self.data, **envelope}
 
 
+class EventBrief(NamedTuple):
+    """An event without its stream, version, actor, key and hashes (`read_brief`).
+
+    For a reader that folds a great many events and needs only what happened, when
+    and in which order: fetching and building the rest would cost it more than
+    decoding the payloads (bench/RESULTS.md, interval reports).
+    """
+
+    seq: int
+    type: str
+    at: str
+    data: Mapping[str, Any]
+
+
 @dataclass(frozen=True, slots=True)
 class AppendResult:
     """The events an append stored, or with `duplicate=True` those its key stored before."""
 
     events: tuple[StoredEvent, ...]
     duplicate: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Append:
+    """One caller's share of ``EventStore.append_batch``: the arguments of one ``append``."""
+
+    events: Sequence[NewEvent]
+    expected: Mapping[str, int] | None = None
+    idempotency_key: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,23 +14,26 @@ because they are SQL keywords or easily confused with them):
 
 from __future__ import annotations
 
-import threading
-from abc import ABC, abstractmethod
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager
-from types import TracebackType
-from typing import Any, Protocol, Self
+from abc import abstractmethod
+from collections.abc import Collection, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from typing import Any, NamedTuple, Protocol
 
+from tenfour.durable import OneConnectionStore
 from tenfour.journal.chain import (
     GENESIS_HASH,
     Row,
+    brief_event,
     check_expected,
     encode_data,
     link,
     verify_rows,
 )
 from tenfour.journal.model import (
+    Append,
     AppendResult,
+    ConcurrencyError,
+    EventBrief,
     InvalidEventError,
     JournalError,
     NewEvent,
@@ -45,6 +48,11 @@ COLUMNS = (
 # Reads go in pages so a long scan never holds the connection lock for long and
 # never holds the whole journal in memory.
 PAGE_SIZE = 1000
+#: What `read_brief` selects: no stream, actor, key or hashes to fetch.
+BRIEF_COLUMNS = "seq, event_type, occurred_at, data"
+# A read of some types only goes through the journal in windows of this many seqs
+# (see `_scan_types`), so a page is never bigger than this, however few match.
+TYPED_WINDOW = 20_000
 
 _INSERT = f"INSERT INTO {TABLE} ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 _HEAD = f"SELECT seq, hash FROM {TABLE} ORDER BY seq DESC LIMIT 1"
@@ -54,10 +62,6 @@ _BY_KEY = f"SELECT {COLUMNS} FROM {TABLE} WHERE idempotency_key = ? ORDER BY seq
 #: Where readers of the journal (the policy reactor) keep how far they have got. Not
 #: part of the chain: a position is a bookmark, rewritten in place, never an event.
 POSITIONS = "journal_positions"
-POSITIONS_SCHEMA = f"""CREATE TABLE IF NOT EXISTS {POSITIONS} (
-    name TEXT PRIMARY KEY,
-    seq BIGINT NOT NULL CHECK (seq >= 0)
-)"""
 _GET_POSITION = f"SELECT seq FROM {POSITIONS} WHERE name = ?"
 _SAVE_POSITION = (
     f"INSERT INTO {POSITIONS} (name, seq) VALUES (?, ?) "
@@ -77,6 +81,15 @@ class Cursor(Protocol):
     def fetchall(self) -> list[Any]: ...
 
 
+def _check_types(types: object) -> tuple[str, ...]:
+    if isinstance(types, str | bytes) or not isinstance(types, Collection):
+        raise InvalidEventError(f"types: must be a collection of event type names, got {types!r}")
+    for name in types:
+        if not isinstance(name, str) or not name:
+            raise InvalidEventError(f"types: {name!r} is not an event type name")
+    return tuple(sorted(set(types)))
+
+
 def _check_count(name: str, value: object) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
         raise InvalidEventError(f"{name}: must be an integer >= 0, got {value!r}")
@@ -92,16 +105,14 @@ class HeadListener(Protocol):
     def close(self) -> None: ...
 
 
-class SqlEventStore(ABC):
+class SqlEventStore(OneConnectionStore):
     """An `EventStore` over a DB-API connection; subclasses supply the connection."""
 
     #: Opened only to read (forensics: a copy on read-only media); writes are refused.
     read_only = False
 
     def __init__(self) -> None:
-        # One connection per store, shared by threads: every use holds this lock.
-        self._lock = threading.Lock()
-        self._closed = False
+        super().__init__()
         self._head_listener: HeadListener | None = None
 
     def listen_head(self, listener: HeadListener) -> None:
@@ -126,9 +137,6 @@ class SqlEventStore(ABC):
     def _bookmarking(self) -> AbstractContextManager[Cursor]:
         """A cursor inside one durable transaction that does not lock the journal."""
 
-    @abstractmethod
-    def _close_connection(self) -> None: ...
-
     def _sql(self, query: str) -> str:
         """`query` in the backend's parameter style (queries here are written with ?)."""
         return query
@@ -146,43 +154,74 @@ class SqlEventStore(ABC):
         self._check_append(events, expected, idempotency_key)
         # Encoding (and refusing bad payloads) happens before the write lock is taken.
         data_texts = [encode_data(event.data) for event in events]
-        streams = sorted({event.stream for event in events} | expected.keys())
-        with self._writing() as cur:
-            if idempotency_key is not None:
-                cur.execute(self._sql(_BY_KEY), (idempotency_key,))
-                earlier = cur.fetchall()
-                if earlier:
-                    return AppendResult(tuple(Row(*r).to_event() for r in earlier), True)
-            versions: dict[str, int] = {}
-            for stream in streams:
-                cur.execute(self._sql(_STREAM_VERSION), (stream,))
-                versions[stream] = int(cur.fetchone()[0])
-            check_expected(expected, versions)
-            cur.execute(self._sql(_HEAD))
-            head = cur.fetchone()
-            rows = link(
-                events,
-                data_texts,
-                head_seq=0 if head is None else int(head[0]),
-                head_hash=GENESIS_HASH if head is None else str(head[1]),
-                versions=versions,
-                idempotency_key=idempotency_key,
-            )
-            cur.executemany(self._sql(_INSERT), rows)
-            self._announce(cur, rows[-1].seq)
-        if self._head_listener is not None:  # committed: now the head may be anchored
-            self._head_listener.note(rows[-1].seq, rows[-1].hash)
-        return AppendResult(tuple(row.to_event() for row in rows), False)
+        with self.batch() as batch:
+            return batch.append_encoded(events, data_texts, expected, idempotency_key)
 
-    def _announce(self, cur: Cursor, head: int) -> None:  # noqa: B027 - optional hook
+    def append_batch(self, appends: Sequence[Append]) -> list[AppendResult | JournalError]:
+        # Checked and encoded before the write lock, like a lone append; a bad one
+        # takes its own slot and the others go on.
+        prepared: list[_Prepared | JournalError] = []
+        for index, one in enumerate(appends):
+            try:
+                if not isinstance(one, Append):
+                    raise InvalidEventError(
+                        f"appends[{index}]: expected Append, got {type(one).__name__}"
+                    )
+                expected = dict(one.expected or {})
+                self._check_append(one.events, expected, one.idempotency_key)
+                texts = [encode_data(event.data) for event in one.events]
+                prepared.append(_Prepared(one.events, texts, expected, one.idempotency_key))
+            except InvalidEventError as error:
+                prepared.append(error)
+        results: list[AppendResult | JournalError] = []
+        if not any(isinstance(p, _Prepared) for p in prepared):
+            return [p for p in prepared if isinstance(p, JournalError)]  # no transaction
+        with self.batch() as batch:
+            for item in prepared:
+                if isinstance(item, JournalError):
+                    results.append(item)
+                    continue
+                try:
+                    results.append(batch.append_encoded(*item))
+                except (ConcurrencyError, InvalidEventError) as error:
+                    results.append(error)
+        return results
+
+    @contextmanager
+    def batch(self) -> Iterator[JournalBatch]:
+        with self._writing() as cur:
+            batch = JournalBatch(self, cur)
+            try:
+                yield batch
+                batch.finish()
+            finally:
+                batch.open = False
+        if batch.rows and self._head_listener is not None:
+            # committed: now the head may be anchored
+            self._head_listener.note(batch.rows[-1].seq, batch.rows[-1].hash)
+
+    def _announce(self, cur: Cursor, head: int) -> None:
         """Tell other nodes sharing this journal that it grew (inside the transaction,
         so they hear of it only if it commits). Nothing to do for an embedded file."""
 
-    def read(self, after: int = 0, limit: int | None = None) -> Iterator[StoredEvent]:
+    def read(
+        self, after: int = 0, limit: int | None = None, *, types: Collection[str] | None = None
+    ) -> Iterator[StoredEvent]:
         _check_count("after", after)
         if limit is not None:
             _check_count("limit", limit)
-        return (row.to_event() for row in self._scan("seq", "", (), after, limit))
+        if types is None:
+            return (row.to_event() for row in self._scan("seq", "", (), after, limit))
+        rows = self._scan_types(_check_types(types), after, limit)
+        return (Row(*row).to_event() for row in rows)
+
+    def read_brief(
+        self, after: int = 0, *, types: Collection[str] | None = None
+    ) -> Iterator[EventBrief]:
+        _check_count("after", after)
+        checked = None if types is None else _check_types(types)
+        rows = self._scan_types(checked, after, None, BRIEF_COLUMNS)
+        return (brief_event(*row) for row in rows)
 
     def read_stream(self, stream: str, after_version: int = 0) -> Iterator[StoredEvent]:
         _check_count("after_version", after_version)
@@ -224,28 +263,12 @@ class SqlEventStore(ABC):
         listener, self._head_listener = self._head_listener, None
         if listener is not None:
             listener.close()
-        with self._lock:
-            if not self._closed:
-                self._closed = True
-                self._close_connection()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
+        super().close()
 
     # -- helpers --------------------------------------------------------------------
 
-    def _check_open(self) -> None:
-        """Call with `self._lock` held."""
-        if self._closed:
-            raise JournalError("the event store is closed")
+    def _closed_error(self) -> Exception:
+        return JournalError("the event store is closed")
 
     def _check_writable(self) -> None:
         if self.read_only:
@@ -288,3 +311,180 @@ class SqlEventStore(ABC):
             after = getattr(page[-1], order)
             if remaining is not None:
                 remaining -= len(page)
+
+    def _scan_types(
+        self,
+        types: tuple[str, ...] | None,
+        after: int,
+        limit: int | None,
+        columns: str = COLUMNS,
+    ) -> Iterator[tuple[Any, ...]]:
+        """`columns` of the rows of `types` (None: all) with seq > `after`, ascending,
+        one window of seqs at a time.
+
+        Paged by seq ranges rather than by LIMIT: with `event_type IN (...)` a LIMIT
+        page would make the database sort every later match of each type to find the
+        first few (with an index on the type) or walk an unbounded stretch of other
+        rows (without one). A window bounds both. The head is read again for every
+        window, so rows appended meanwhile are read too, as `_scan` does.
+        """
+        if types is not None and not types:
+            return
+        only = "" if types is None else f" AND event_type IN ({', '.join('?' * len(types))})"
+        query = self._sql(
+            f"SELECT {columns} FROM {TABLE} WHERE seq > ? AND seq <= ?{only} ORDER BY seq"
+        )
+        remaining = limit
+        while remaining is None or remaining > 0:
+            with self._reading() as cur:
+                cur.execute(self._sql(_HEAD))
+                head = cur.fetchone()
+                if head is None or int(head[0]) <= after:
+                    return
+                upto = min(int(head[0]), after + TYPED_WINDOW)
+                if remaining is None:
+                    cur.execute(query, (after, upto, *(types or ())))
+                else:
+                    cur.execute(f"{query} LIMIT {int(remaining)}", (after, upto, *(types or ())))
+                page = cur.fetchall()
+            yield from page
+            after = upto
+            if remaining is not None:
+                remaining -= len(page)
+
+
+class _Prepared(NamedTuple):
+    """One append checked and encoded, waiting for the write lock."""
+
+    events: Sequence[NewEvent]
+    data_texts: list[str]
+    expected: dict[str, int]
+    idempotency_key: str | None
+
+
+class JournalBatch:
+    """An open write transaction of a `SqlEventStore` (see `EventStore.batch`).
+
+    The store's write lock is held from start to end, so nobody (no thread, process
+    or node) appends meanwhile: the head and the stream versions read once stay true
+    and are kept here instead of being asked again for every append. Rows are sent
+    to the database in one `executemany` when the batch ends (or before a read).
+    """
+
+    def __init__(self, store: SqlEventStore, cur: Cursor) -> None:
+        self._store = store
+        self._cur = cur
+        self._head: tuple[int, str] | None = None
+        self._versions: dict[str, int] = {}
+        self._keys: dict[str, tuple[StoredEvent, ...]] = {}
+        self._unsent: list[Row] = []
+        #: Every row appended in this batch, in seq order.
+        self.rows: list[Row] = []
+        self.open = True
+
+    def read(self, after: int) -> list[StoredEvent]:
+        """Every event with seq > `after`, this batch's own appends included."""
+        self._check()
+        _check_count("after", after)
+        self._send()
+        self._cur.execute(
+            self._store._sql(f"SELECT {COLUMNS} FROM {TABLE} WHERE seq > ? ORDER BY seq"),
+            (after,),
+        )
+        return [Row(*r).to_event() for r in self._cur.fetchall()]
+
+    def events_for_key(self, key: str) -> tuple[StoredEvent, ...] | None:
+        """What `key` produced, in the journal or earlier in this batch; None if unused."""
+        self._check()
+        if key in self._keys:
+            return self._keys[key]
+        self._cur.execute(self._store._sql(_BY_KEY), (key,))
+        return tuple(Row(*r).to_event() for r in self._cur.fetchall()) or None
+
+    def append(
+        self,
+        events: Sequence[NewEvent],
+        *,
+        expected: Mapping[str, int] | None = None,
+        idempotency_key: str | None = None,
+    ) -> AppendResult:
+        """Like `EventStore.append`, in this transaction: raises (staging nothing) on a
+        conflict or a bad event, and is durable only once the batch has committed."""
+        checked = dict(expected or {})
+        SqlEventStore._check_append(events, checked, idempotency_key)
+        texts = [encode_data(event.data) for event in events]
+        return self.append_encoded(events, texts, checked, idempotency_key)
+
+    def append_encoded(
+        self,
+        events: Sequence[NewEvent],
+        data_texts: Sequence[str],
+        expected: Mapping[str, int],
+        idempotency_key: str | None,
+    ) -> AppendResult:
+        """`append` of events already checked, with their payloads' canonical texts."""
+        self._check()
+        if idempotency_key is not None:
+            earlier = self.events_for_key(idempotency_key)
+            if earlier:
+                return AppendResult(earlier, True)
+        streams = sorted({event.stream for event in events} | expected.keys())
+        versions = {stream: self._version(stream) for stream in streams}
+        check_expected(expected, versions)
+        head_seq, head_hash = self._head_now()
+        rows = link(
+            events,
+            data_texts,
+            head_seq=head_seq,
+            head_hash=head_hash,
+            versions=versions,
+            idempotency_key=idempotency_key,
+        )
+        stored = tuple(row.to_event() for row in rows)
+        for row in rows:
+            self._versions[row.stream] = row.version
+        self._head = (rows[-1].seq, rows[-1].hash)
+        self._unsent.extend(rows)
+        self.rows.extend(rows)
+        if idempotency_key is not None:
+            self._keys[idempotency_key] = stored
+        return AppendResult(stored, False)
+
+    def execute(self, query: str, params: Sequence[Any] = ()) -> Cursor:
+        """One statement (``?`` placeholders) on a table beside the journal in the same
+        database, in this transaction: it commits with the batch's events, in the same
+        durable commit, or not at all (``api.idempotency`` binds keys this way).
+        Never on the journal's own table: its rows go through `append` only."""
+        self._check()
+        if TABLE in query:
+            raise JournalError(f"batch.execute: {TABLE} is written by append only")
+        self._cur.execute(self._store._sql(query), tuple(params))
+        return self._cur
+
+    def finish(self) -> None:
+        """Send what is left and tell other nodes (the store commits right after)."""
+        self._send()
+        if self.rows:
+            self._store._announce(self._cur, self.rows[-1].seq)
+
+    def _check(self) -> None:
+        if not self.open:
+            raise JournalError("the batch is over: open a new one")
+
+    def _send(self) -> None:
+        if self._unsent:
+            self._cur.executemany(self._store._sql(_INSERT), self._unsent)
+            self._unsent = []
+
+    def _version(self, stream: str) -> int:
+        if stream not in self._versions:
+            self._cur.execute(self._store._sql(_STREAM_VERSION), (stream,))
+            self._versions[stream] = int(self._cur.fetchone()[0])
+        return self._versions[stream]
+
+    def _head_now(self) -> tuple[int, str]:
+        if self._head is None:
+            self._cur.execute(self._store._sql(_HEAD))
+            row = self._cur.fetchone()
+            self._head = (0, GENESIS_HASH) if row is None else (int(row[0]), str(row[1]))
+        return self._head
