@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -40,6 +41,8 @@ class Timekeeper:
         self._retry_at: datetime | None = None
         #: Called (with no lock held) each time this node takes the lease over.
         self.on_lead: list[object] = []
+        #: Called with how many seconds after its due time a timer fired (metrics).
+        self.on_fired: list[Callable[[float], None]] = []
 
     @property
     def leading(self) -> bool:
@@ -82,9 +85,16 @@ class Timekeeper:
                 self._timer.cancel()
                 self._timer = None
             if due is not None:
-                self._timer = self.clock.call_at(due, self._fire)
+                at: datetime = due
+                self._timer = self.clock.call_at(at, lambda: self._fire(at))
 
-    def _fire(self) -> None:
+    def _fire(self, due: datetime) -> None:
+        late = (self.clock.now() - due).total_seconds()
+        for observer in self.on_fired:
+            try:
+                observer(late)
+            except Exception:  # a watcher must never stop the deadlines
+                log.exception("timer observer failed")
         with self._mutex:
             self._timer = None
             self._retry_at = None

@@ -26,13 +26,16 @@ from tenfour.accounts import (
     open_accounts,
 )
 from tenfour.api import accounts as admin_accounts
-from tenfour.api import auth, avl, commands, docs, interop, live, places, queries, tips, web
+from tenfour.api import auth, avl, commands, docs, interop, live, places, queries, ready, tips, web
 from tenfour.api import reports as analyst_reports
 from tenfour.api.context import Runtime
 from tenfour.api.errors import on_database_error, on_http_error, on_rejected, on_validation_error
 from tenfour.api.headers import SecurityHeaders
 from tenfour.api.idempotency import FingerprintStore, FingerprintStoreError
 from tenfour.api.limits import Gate, RequestLimits, TrustedProxies
+from tenfour.api.logs import RequestLog, log_command
+from tenfour.api.metrics import Metrics, ScrapeAccess
+from tenfour.api.metrics import router as metrics_router
 from tenfour.api.ratelimit import RateLimiter
 from tenfour.api.settings import Settings
 from tenfour.api.throttle import TokenBuckets
@@ -80,6 +83,8 @@ def load_demo(service: Service, accounts: AccountStore) -> dict[str, str]:
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or Settings()
     trusted = TrustedProxies(settings.trusted_proxies)  # a bad entry fails here, at once
+    scrape_access = ScrapeAccess(settings.metrics_token, settings.metrics_networks)  # likewise
+    metrics = Metrics()  # this app's own registry: apps in one process count apart
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -105,8 +110,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             travel_model=settings.travel_model,
         )
         hub = live.LiveHub(service, settings.feed_buffer, settings.client_queue)
+        stop_metrics = metrics.watch(
+            service, lambda: len(hub.clients), lambda: getattr(app.state, "avl", None)
+        )
+        service.on_command.append(log_command)
         stop_following = service.follow_journal()
-        fingerprints = FingerprintStore(settings.database)
+        # The journal's own database: keys are bound in its batches (api.idempotency).
+        fingerprints = FingerprintStore(settings.database, beside_journal=True)
         app.state.runtime = Runtime(
             settings=settings,
             service=service,
@@ -131,6 +141,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         try:
             yield
         finally:
+            stop_metrics()
             await stop_avl()
             if stop_following is not None:
                 stop_following()
@@ -151,6 +162,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
     )
+    app.state.metrics, app.state.scrape_access = metrics, scrape_access
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(StarletteHTTPException, on_http_error)
     app.add_exception_handler(CommandRejected, on_rejected)
@@ -173,9 +185,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(interop.router)
     app.include_router(analyst_reports.router)
     app.include_router(docs.router)
+    app.include_router(ready.router)
+    app.include_router(metrics_router)
     app.mount("/static", web.static_files(), name="static")
     # Outermost: nosniff on every answer, the limits' refusals and crashes included.
     app.add_middleware(SecurityHeaders)
+    # Around even that: every answer, a crash's 500 too, carries its request id and
+    # is logged and timed once (tenfour.api.logs, tenfour.api.metrics).
+    app.add_middleware(RequestLog, observe=metrics.request_done)
 
     @app.get("/api/health", tags=["queries"])
     async def health() -> dict[str, Any]:

@@ -13,13 +13,12 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel
 
 from tenfour.clock import Clock
 from tenfour.domain.errors import CommandRejected, Problem
 from tenfour.policies.config import PolicyConfig
-from tenfour.sim.yaml_lines import LineDict, line_of, load_yaml
+from tenfour.sim.yaml_lines import LineDict, YamlFileError, line_at, read_yaml_file
 
 #: pydantic's reason for a key the model does not have; said plainly instead.
 _EXTRA = "Extra inputs are not permitted"
@@ -35,6 +34,8 @@ class Settings:
     map: str = "demo"
     #: A travel model file (``tenfour calibrate``): drive times as learnt from history.
     travel_model: str | None = None
+    #: Named polygons (GeoJSON) for ``/api/reports/intervals?by=district``.
+    report_districts: str | None = None
     #: Load the demo city (roster and staff accounts) into an empty journal.
     demo: bool = True
     session_idle: timedelta = timedelta(minutes=30)
@@ -98,6 +99,11 @@ class Settings:
     #: NMEA 0183 over TCP: the port to listen on (0: any free one); None: no listener.
     nmea_port: int | None = None
     nmea_host: str = "127.0.0.1"
+    #: Who may read ``GET /metrics`` (tenfour.api.metrics): a scraper sending this
+    #: bearer token, or, without one, a request straight from these networks (not
+    #: through a proxy). ``()``: the token only; no token set: those networks only.
+    metrics_token: str | None = None
+    metrics_networks: tuple[str, ...] = ("127.0.0.0/8", "::1")
 
 
 def load_policy_config(path: str | Path) -> PolicyConfig:
@@ -105,16 +111,9 @@ def load_policy_config(path: str | Path) -> PolicyConfig:
     scenario's ``config:`` block); ``ConfigFileError`` names what is wrong and where."""
     where = str(path)
     try:
-        raw = load_yaml(Path(path).read_text(encoding="utf-8"))
-    except OSError as error:
-        raise ConfigFileError(f"{where}: cannot read: {error.strerror}") from None
-    except UnicodeDecodeError:
-        raise ConfigFileError(f"{where}: cannot read: not UTF-8 text") from None
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        at = f":{mark.line + 1}" if mark is not None else ""
-        problem = getattr(error, "problem", None) or error
-        raise ConfigFileError(f"{where}{at}: not valid YAML: {problem}") from None
+        raw = read_yaml_file(path)
+    except YamlFileError as error:
+        raise ConfigFileError(str(error)) from None
     if raw is None:
         return PolicyConfig()  # an empty file: nothing overridden
     if not isinstance(raw, LineDict):
@@ -131,11 +130,7 @@ def load_policy_config(path: str | Path) -> PolicyConfig:
 def _describe(where: str, raw: LineDict, problem: Problem) -> str:
     """``FILE:LINE: config.timers.pursuit_s: reason``, an unknown key with the allowed ones."""
     path = problem.field.split(".")[1:]  # after the leading "config"
-    line, node = 0, raw
-    for key in path:
-        if not isinstance(node, LineDict) or key not in node:
-            break
-        line, node = line_of(node, key), node[key]
+    line = line_at(raw, path)
     reason = problem.reason
     if reason == _EXTRA:
         allowed = _settings_at(path[:-1])

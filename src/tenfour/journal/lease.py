@@ -37,6 +37,10 @@ class Lease(Protocol):
         """Give it up (on shutdown) so another node takes over at once."""
         ...
 
+    def held_anywhere(self) -> bool:
+        """True while some node, this one or another, holds the lease (readiness)."""
+        ...
+
 
 class SoleLease:
     """The only process there is (an in-memory journal, a scenario run): always held."""
@@ -46,6 +50,9 @@ class SoleLease:
 
     def release(self) -> None:
         pass
+
+    def held_anywhere(self) -> bool:
+        return True
 
 
 class FileLease:
@@ -77,6 +84,25 @@ class FileLease:
                 fcntl.flock(self._fd, fcntl.LOCK_UN)
                 os.close(self._fd)
                 self._fd = None
+
+    def held_anywhere(self) -> bool:
+        with self._mutex:
+            if self._fd is not None:
+                return True
+        try:
+            fd = os.open(self.path, os.O_RDONLY)
+        except FileNotFoundError:
+            return False  # nobody ever held it
+        try:
+            # A shared lock is refused while any process holds the exclusive one. When
+            # it is granted the lease is free; it is let go at once (a node trying to
+            # take the lease in that instant tries again a second later).
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        finally:
+            os.close(fd)  # closing drops the shared lock if it was granted
+        return False
 
 
 class PostgresLease:
@@ -125,3 +151,25 @@ class PostgresLease:
     def release(self) -> None:
         with self._mutex:
             self._drop()  # ending the session frees the advisory lock
+
+    def held_anywhere(self) -> bool:
+        """Asks the server's lock table, on a short connection of its own; a server
+        that cannot be reached counts as no holder."""
+        import psycopg
+
+        with self._mutex:
+            if self._conn is not None:
+                return True
+        try:
+            with psycopg.connect(self.dsn, autocommit=True, connect_timeout=5) as conn:
+                row = conn.execute(
+                    "SELECT EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' "
+                    "AND granted AND database = (SELECT oid FROM pg_database "
+                    "WHERE datname = current_database()) "
+                    "AND classid::bigint = %s AND objid::bigint = %s AND objsubid = 1)",
+                    (self.key >> 32, self.key & 0xFFFF_FFFF),
+                ).fetchone()
+        except psycopg.Error:
+            log.warning("could not ask who holds the timekeeper lease", exc_info=True)
+            return False
+        return bool(row is not None and row[0])
