@@ -3,9 +3,17 @@ them, and bad filters answered 422 naming the parameter."""
 
 from __future__ import annotations
 
-import pytest
+import json
+from pathlib import Path
 
-from .conftest import ROLES, Server
+import pytest
+from fastapi.testclient import TestClient
+
+from tenfour.api.app import create_app
+from tenfour.api.settings import Settings
+from tenfour.clock import SimClock
+
+from .conftest import ROLES, START, Server
 
 HERE = {"lat": 37.7925893, "lon": -122.3958821}
 
@@ -72,9 +80,8 @@ def test_without_a_session_the_page_goes_to_login(server: Server) -> None:
         (
             "by=colour",
             "query.by",
-            "should match pattern '^(agency|unit|kind|type|priority|hour|day)",
+            "should match pattern '^(agency|unit|kind|type|priority|district|hour|day)",
         ),
-        ("by=type,district", "query.by", "should match pattern"),  # needs a districts file
         ("by=", "query.by", "should match pattern"),
         ("from=yesterday", "query.from", "valid datetime"),
         ("to=2026-13-01", "query.to", "valid datetime"),
@@ -90,7 +97,49 @@ def test_bad_filters_are_422_naming_the_parameter(
     assert problems[0]["field"] == field and reason in problems[0]["reason"]
 
 
+def test_districts_without_the_servers_districts_file_are_409(server: Server) -> None:
+    analyst = server.account("bell", "analyst")
+    answer = server.get(analyst, "/api/reports/intervals?by=type,district")
+    assert answer.status_code == 409, answer.text
+    [problem] = answer.json()["error"]["problems"]
+    assert problem["field"] == "query.by"
+    assert problem["reason"] == (
+        "grouping by district needs a districts file (the server has none: "
+        "tenfour serve --districts FILE)"
+    )
+
+
 def test_a_window_ending_before_it_starts_is_empty(server: Server) -> None:
     analyst = server.account("bell", "analyst")
     answer = server.get(analyst, "/api/reports/intervals?from=2026-11-25&to=2026-11-24")
     assert answer.status_code == 200 and answer.json()["incidents"]["count"] == 0
+
+
+def test_districts_group_the_figures_when_the_server_has_them(tmp_path: Path) -> None:
+    square = [
+        [[-122.40, 37.79], [-122.39, 37.79], [-122.39, 37.80], [-122.40, 37.80], [-122.40, 37.79]]
+    ]
+    path = tmp_path / "districts.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "properties": {"name": "Central"},
+         "geometry": {"type": "Polygon", "coordinates": square}}]}))  # fmt: skip
+    settings = Settings(
+        database=str(tmp_path / "tenfour.db"),
+        clock=SimClock(START),
+        fast_hashing=True,
+        report_districts=str(path),
+    )
+    with TestClient(create_app(settings), client=("198.51.100.7", 50000)) as client:
+        server = Server(client, settings.clock, tmp_path / "tenfour.db")  # type: ignore[arg-type]
+        desk = server.account("claw", "calltaker")
+        analyst = server.account("bell", "analyst")
+        far = {"lat": 37.7862, "lon": -122.4206}  # on the map, west of the square
+        for where in (HERE, far):
+            assert server.command(
+                desk, "call.create", {"source": "911", "text": "x", "type": "ASSAULT",
+                                      "priority": 2, "location": where},
+            ).status_code == 200  # fmt: skip
+        answer = server.get(analyst, "/api/reports/intervals?by=district")
+        assert answer.status_code == 200, answer.text
+        groups = {g["key"]["district"]: g["incidents"] for g in answer.json()["groups"]}
+        assert groups == {"Central": 1, "(outside)": 1}

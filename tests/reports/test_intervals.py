@@ -13,10 +13,12 @@ import pytest
 from typer.testing import CliRunner
 
 from tenfour.cli import app
-from tenfour.journal import StoredEvent
+from tenfour.journal import StoredEvent, open_store
 from tenfour.reports.intervals import (
+    FOLDED_TYPES,
     IntervalFold,
     ReportError,
+    fold_store,
     load_districts,
     load_targets,
     parse_by,
@@ -241,6 +243,24 @@ def test_the_command_writes_csv_json_and_html(
     assert "data:image/png;base64," in page and "2026-000001" in page
 
 
+def test_reading_only_the_folded_types_gives_the_same_figures(
+    played: tuple[Path, list[StoredEvent]],
+) -> None:
+    database, events = played
+    store = open_store(str(database), read_only=True)
+    try:
+        lean = fold_store(store)
+    finally:
+        store.close()
+    full = IntervalFold().add_all(events)
+    assert lean.events < full.events  # positions, recommendations... were never read
+    assert lean.position == max(e.seq for e in events if e.type in FOLDED_TYPES)
+    by = ["agency", "kind", "type", "priority", "hour"]
+    lean_summary, full_summary = summarise(lean, by=by), summarise(full, by=by)
+    assert lean_summary.pop("journal") != full_summary.pop("journal")
+    assert lean_summary == full_summary
+
+
 @pytest.mark.parametrize(
     ("options", "message"),
     [
@@ -273,3 +293,16 @@ def test_a_grouping_named_twice_groups_once() -> None:
 
 def test_parse_time_reads_dates_as_utc() -> None:
     assert parse_time("2026-11-24", "from") == datetime(2026, 11, 24, tzinfo=UTC)
+
+
+def test_serve_refuses_a_bad_districts_file_at_start(tmp_path: Path) -> None:
+    bad = tmp_path / "districts.geojson"
+    bad.write_text('{"type": "Feature"}')
+    result = CliRunner().invoke(
+        app, ["serve", "--database", str(tmp_path / "t.db"), "--districts", str(bad)]
+    )
+    assert result.exit_code == 2, result.output
+    assert (
+        "error: --districts: " in result.output
+        and "not a GeoJSON FeatureCollection" in result.output
+    )

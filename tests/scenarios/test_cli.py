@@ -92,6 +92,19 @@ def test_user_add_creates_an_account_with_a_one_time_password(tmp_path: Path) ->
     assert bad.exit_code == 2 and "role" in bad.output
 
 
+def test_user_add_makes_a_hospital_account_for_one_facility(tmp_path: Path) -> None:
+    database = str(tmp_path / "tenfour.db")
+    command = ["user", "add", "zgh", "--role", "hospital", "--database", database]
+    missing = runner.invoke(app, command)
+    assert missing.exit_code == 2
+    assert "error: member: a hospital account needs its facility's id" in missing.output
+    made = runner.invoke(app, [*command, "--member", "ZGH"])
+    assert made.exit_code == 0 and "created zgh (hospital)" in made.output, made.output
+    with open_accounts(database) as accounts:
+        account = accounts.get("zgh")
+        assert account is not None and (account.role, account.member) == ("hospital", "ZGH")
+
+
 # -- accounts an admin can run (issue 10) -----------------------------------------------
 
 

@@ -264,3 +264,74 @@ def test_a_transport_to_a_hospital_on_diversion_for_its_need_is_warned(
     assert started.get("warning") == warning
     assert started.get("need") == need
     assert state.units["M-51"].status == "transporting"  # warned, never refused
+
+
+# --- the hospital's own account --------------------------------------------------------
+
+
+def _two_hospitals() -> State:
+    state = roster()
+    other = {"id": "ZMC", "kind": "hospital", "name": "Zootopia Medical", "location": PLACE}
+    run(state, "facility.register", other, "admin:root")
+    return state
+
+
+def test_a_hospital_account_sets_its_own_status() -> None:
+    state = _two_hospitals()
+    with_ = {"facility": HOSPITAL, "state": "diversion", "services": ["stroke"]}
+    changed = only(
+        run(state, "facility.status", with_, f"hospital:{HOSPITAL}"), "facility.status_changed"
+    )
+    assert changed["state"] == "diversion"
+    assert state.facilities[HOSPITAL].status_by == HOSPITAL  # who set it: the hospital
+
+
+def test_a_hospital_account_cannot_set_another_facility_status() -> None:
+    state = _two_hospitals()
+    problem = rejection(
+        state, "facility.status", {"facility": "ZMC", "state": "closed"}, f"hospital:{HOSPITAL}"
+    )
+    assert (problem.field, problem.code) == ("with.facility", "forbidden")
+    assert problem.reason == "a hospital account reports only its own facility (ZGH), not ZMC"
+
+
+@pytest.mark.parametrize(
+    ("do", "with_"),
+    [
+        ("message.send", {"to": "all", "text": "x"}),
+        ("unit.dispatch", {"incident": "2026-000001", "units": ["M-51"]}),
+        ("incident.note", {"incident": "2026-000001", "text": "x"}),
+    ],
+)
+def test_a_hospital_account_does_nothing_else(do: str, with_: dict[str, object]) -> None:
+    state = _two_hospitals()
+    new_incident(state, "MEDICAL", 2)
+    assert rejection(state, do, with_, f"hospital:{HOSPITAL}").code == "forbidden"
+
+
+def test_a_hospital_reads_its_own_facility_and_the_transports_to_it_only() -> None:
+    state = _two_hospitals()
+    incident = new_incident(state, "MEDICAL", 2)
+    put_on(state, "M-51", incident)
+    put_on(state, "M-52", incident)
+    to_us = {"unit": "M-51", "patient": {"description": "a man"}, "destination": HOSPITAL}
+    to_them = {"unit": "M-52", "patient": {"description": "a woman"}, "destination": "ZMC"}
+    started = only(run(state, "transport.start", to_us, "officer:medic1"), "transport.started")
+    other = only(run(state, "transport.start", to_them, "officer:medic2"), "transport.started")
+    run(state, "facility.status", {"facility": "ZMC", "state": "closed"})
+    sight = sight_of("hospital", HOSPITAL)
+    seen = sight.state(state_to_json(state))
+    assert set(seen["facilities"]) == {HOSPITAL}
+    assert set(seen["units"]) == {"M-51"}  # the ambulance coming here, not the other
+    for hidden in ("incidents", "members", "calls", "subjects", "tips", "alerts", "messages"):
+        assert seen[hidden] == {}, hidden
+    assert set(seen["versions"]) == {f"facility:{HOSPITAL}", "unit:M-51"}
+    # events: transports to it and its own facility's, nothing else
+    assert sight.event({"type": "transport.started", **started}) is not None
+    assert sight.event({"type": "transport.started", **other}) is None
+    assert sight.event({"type": "facility.status_changed", "facility": "ZMC"}) is None
+    assert sight.event({"type": "facility.status_changed", "facility": HOSPITAL}) is not None
+    assert sight.event({"type": "incident.created", "incident": incident}) is None
+    assert sight.event({"type": "unit.located", "unit": "M-51"}) is None
+    # with no facility (an account made before the rule), nothing at all
+    assert sight_of("hospital", None).state(state_to_json(state))["facilities"] == {}

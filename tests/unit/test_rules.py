@@ -116,6 +116,7 @@ ACTOR_IDS = {
     "supervisor": "supervisor:bogo",
     "admin": "admin:root",
     "analyst": "analyst:priscilla",
+    "hospital": "hospital:ZGH",
     "system": "system",
 }
 

@@ -71,7 +71,8 @@ class AccountStoreError(Exception):
 
 @dataclass(frozen=True, slots=True)
 class Account:
-    """A staff login. `member` is the roster member id the account acts as, if any."""
+    """A staff login. `member` is the roster member id the account acts as, if any
+    (for a ``hospital`` account: the id of its facility)."""
 
     username: str
     role: Role
@@ -155,7 +156,13 @@ def check_role(value: object) -> Role:
 
 
 def check_member(value: object, *, role: Role, username: str) -> str | None:
-    """The member id to store: as given, or for officers the username by default."""
+    """The member id to store: as given, or for officers the username by default.
+
+    A ``hospital`` account's member is the id of the one facility it speaks for
+    (``ZGH``): it must be given, since a hospital account for no hospital can do nothing.
+    """
+    if value is None and role == "hospital":
+        raise AccountError("member", "a hospital account needs its facility's id (e.g. ZGH)")
     if value is None:
         return username if role == "officer" else None
     if not isinstance(value, str) or not _MEMBER.fullmatch(value):

@@ -34,6 +34,8 @@ Rt = Annotated[Runtime, Depends(runtime)]
 StaffAccount = Annotated[Account, Staff]
 DeskAccount = Annotated[Account, Desk]
 JournalAccount = Annotated[Account, Depends(require(*JOURNAL))]
+#: A hospital's account reads its own view of the state (``visibility.py``) and nothing else.
+SnapshotAccount = Annotated[Account, Depends(require(*STAFF, "hospital"))]
 
 
 @router.get("/board", dependencies=[Staff], response_model=Board)
@@ -44,7 +46,7 @@ def get_board(rt: Rt) -> dict[str, Any]:
 
 
 @router.get("/snapshot", response_model=Snapshot)
-def get_snapshot(rt: Rt, account: StaffAccount) -> dict[str, Any]:
+def get_snapshot(rt: Rt, account: SnapshotAccount) -> dict[str, Any]:
     """The whole state as this role may read it, with its journal position: fold the
     live feed's events after ``position`` into it."""
     with rt.service.locked():

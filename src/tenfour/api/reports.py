@@ -24,8 +24,11 @@ from tenfour.api.web import _page, _to_login
 from tenfour.domain.errors import Problem
 from tenfour.reports.intervals import (
     GROUPS,
+    District,
     IntervalFold,
     ReportError,
+    fold_store,
+    load_districts,
     parse_by,
     summarise,
 )
@@ -52,12 +55,24 @@ def current_fold(rt: Runtime) -> tuple[threading.Lock, IntervalFold]:
             entry = _folds[store] = (threading.Lock(), IntervalFold())
     lock, fold = entry
     with lock:
-        fold.add_all(store.read(after=fold.position))
+        fold_store(store, fold)
     return entry
 
 
-#: ``by``: grouping names, comma-separated (district needs ``tenfour report --districts``).
-BY_PATTERN = "^({0})(,({0}))*$".format("|".join(g for g in GROUPS if g != "district"))
+#: ``by``: grouping names, comma-separated (district needs ``tenfour serve --districts``).
+BY_PATTERN = "^({0})(,({0}))*$".format("|".join(GROUPS))
+
+_districts: dict[str, list[District]] = {}
+
+
+def districts_of(rt: Runtime) -> list[District]:
+    """The server's districts (``tenfour serve --districts``), read once; none if unset."""
+    path = rt.settings.report_districts
+    if path is None:
+        return []
+    if path not in _districts:
+        _districts[path] = load_districts(path)
+    return _districts[path]
 
 
 def _utc(moment: datetime | None) -> datetime | None:
@@ -83,16 +98,23 @@ def intervals(
 ) -> Any:
     """Call-processing, turnout, travel and total response times of incidents received
     in [from, to): medians, 90th percentiles and shares within the NFPA targets,
-    overall and grouped; every incident with incomplete or inconsistent times listed."""
+    overall and grouped; every incident with incomplete or inconsistent times listed.
+    Grouping by district needs the server's districts (``tenfour serve --districts``):
+    without them, 409."""
     try:
-        groups = parse_by(by, districts=False)
-    except ReportError as error:  # the pattern lets none through; kept for its reason
-        return error_response(
-            422, "invalid", str(error), [Problem(f"query.{error.field}", error.reason)]
-        )
+        polygons = districts_of(rt) if by and "district" in by.split(",") else []
+        groups = parse_by(by, districts=bool(polygons))
+    except ReportError as error:
+        if error.field == "by" and "districts file" in error.reason:
+            # a well-formed request this server is not set up for: 409, not 422
+            reason = f"{error.reason} (the server has none: tenfour serve --districts FILE)"
+            problem = Problem("query.by", reason, "conflict")
+            return error_response(409, "conflict", f"by: {reason}", [problem])
+        problem = Problem(f"query.{error.field}", error.reason)
+        return error_response(422, "invalid", str(error), [problem])
     lock, fold = current_fold(rt)
     with lock:
-        return summarise(fold, start=_utc(start), end=_utc(end), by=groups)
+        return summarise(fold, start=_utc(start), end=_utc(end), by=groups, districts=polygons)
 
 
 @router.get("/reports", include_in_schema=False)

@@ -105,6 +105,10 @@ def _session(request: Request, rt: Runtime) -> Account | None:
 
 
 def _home_of(account: Account) -> str:
+    # A hospital's account has no page of its own yet (it works over the API): its
+    # account page, not the console, which would send it straight back here.
+    if account.role == "hospital":
+        return "/account"
     return "/mdt" if account.role == "officer" else "/console"
 
 

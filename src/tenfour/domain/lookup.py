@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from tenfour.domain.errors import CommandRejected
 from tenfour.domain.events import Event
@@ -23,6 +23,8 @@ from tenfour.domain.state import (
     Unit,
 )
 from tenfour.domain.values import Actor, Location
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -63,11 +65,16 @@ class Context:
     same_scene_m: float = 300.0
 
 
+def _known(things: Mapping[str, T], key: str, noun: str, field_: str) -> T:
+    """The ``noun`` called ``key``, or a rejection naming ``field_`` as not found."""
+    thing = things.get(key)
+    if thing is None:
+        raise CommandRejected.one(field_, f"unknown {noun} {key!r}", "not_found")
+    return thing
+
+
 def get_unit(state: State, unit_id: str, field_: str = "with.unit") -> Unit:
-    unit = state.units.get(unit_id)
-    if unit is None:
-        raise CommandRejected.one(field_, f"unknown unit {unit_id!r}", "not_found")
-    return unit
+    return _known(state.units, unit_id, "unit", field_)
 
 
 def get_on_duty_unit(state: State, unit_id: str, field_: str = "with.unit") -> Unit:
@@ -78,10 +85,7 @@ def get_on_duty_unit(state: State, unit_id: str, field_: str = "with.unit") -> U
 
 
 def get_member(state: State, member_id: str, field_: str = "with.member") -> Member:
-    member = state.members.get(member_id)
-    if member is None:
-        raise CommandRejected.one(field_, f"unknown member {member_id!r}", "not_found")
-    return member
+    return _known(state.members, member_id, "member", field_)
 
 
 def get_on_duty_member(state: State, member_id: str, field_: str = "with.member") -> Member:
@@ -92,10 +96,7 @@ def get_on_duty_member(state: State, member_id: str, field_: str = "with.member"
 
 
 def get_incident(state: State, incident_id: str, field_: str = "with.incident") -> Incident:
-    incident = state.incidents.get(incident_id)
-    if incident is None:
-        raise CommandRejected.one(field_, f"unknown incident {incident_id!r}", "not_found")
-    return incident
+    return _known(state.incidents, incident_id, "incident", field_)
 
 
 def get_open_incident(state: State, incident_id: str, field_: str = "with.incident") -> Incident:
@@ -106,31 +107,19 @@ def get_open_incident(state: State, incident_id: str, field_: str = "with.incide
 
 
 def get_tip(state: State, tip_id: str, field_: str = "with.tip") -> Tip:
-    tip = state.tips.get(tip_id)
-    if tip is None:
-        raise CommandRejected.one(field_, f"unknown tip {tip_id!r}", "not_found")
-    return tip
+    return _known(state.tips, tip_id, "tip", field_)
 
 
 def get_alert(state: State, alert_id: str, field_: str = "with.alert") -> Alert:
-    alert = state.alerts.get(alert_id)
-    if alert is None:
-        raise CommandRejected.one(field_, f"unknown alert {alert_id!r}", "not_found")
-    return alert
+    return _known(state.alerts, alert_id, "alert", field_)
 
 
 def get_emergency(state: State, emergency_id: str, field_: str = "with.emergency") -> Emergency:
-    emergency = state.emergencies.get(emergency_id)
-    if emergency is None:
-        raise CommandRejected.one(field_, f"unknown emergency {emergency_id!r}", "not_found")
-    return emergency
+    return _known(state.emergencies, emergency_id, "emergency", field_)
 
 
 def get_facility(state: State, facility_id: str, field_: str) -> Facility:
-    facility = state.facilities.get(facility_id)
-    if facility is None:
-        raise CommandRejected.one(field_, f"unknown facility {facility_id!r}", "not_found")
-    return facility
+    return _known(state.facilities, facility_id, "facility", field_)
 
 
 def point_of(location: Location | None, field_: str) -> dict[str, Any]:

@@ -8,10 +8,9 @@ duty, or every member on duty; they, and an officer who sent it, are its ``parti
 the only members whose MDT ever receives it (need to know, ``visibility.py``). The desk
 reads every message; ``reader`` is then ``dispatch``.
 
-Hospital status (``facility.status``) is reported by desk roles. A hospital's own staff
-have no role of their own yet: a charge nurse's account is a ``dispatcher`` account
-limited by the center's practice, which is the honest state of things until a
-``facility`` role exists.
+Hospital status (``facility.status``) is reported by desk roles, or by the hospital's
+own account (role ``hospital``, acting as its facility's id): that account sets its own
+facility's status and no other's.
 """
 
 from __future__ import annotations
@@ -168,6 +167,12 @@ def message_read(state: State, cmd: c.MessageRef, ctx: Context) -> list[Event]:
 
 def facility_status(state: State, cmd: c.FacilityStatus, ctx: Context) -> list[Event]:
     facility = get_facility(state, cmd.facility, "with.facility")
+    if ctx.actor.role == "hospital" and facility.id != ctx.actor.id:
+        raise CommandRejected.one(
+            "with.facility",
+            f"a hospital account reports only its own facility ({ctx.actor.id}), not {facility.id}",
+            "forbidden",
+        )
     if facility.kind != "hospital":
         raise CommandRejected.one(
             "with.facility",

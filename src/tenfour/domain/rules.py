@@ -56,8 +56,8 @@ PERMISSIONS: dict[str, tuple[Role, ...]] = {
     "message.send": ("officer", *_DESK),
     "message.deliver": ("officer", *_DESK),
     "message.read": ("officer", *_DESK),
-    # A hospital's own staff report through a desk account for now (see messages.py).
-    "facility.status": (*_DESK,),
+    # A hospital's own account reports its own facility only (see messages.py).
+    "facility.status": (*_DESK, "hospital"),
 }
 
 #: Unit status -> statuses it may change to with ``unit.status``. ``dispatched`` is

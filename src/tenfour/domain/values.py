@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 Role = Literal[
-    "public", "officer", "calltaker", "dispatcher", "supervisor", "admin", "analyst", "system"
-]
-ROLES: tuple[Role, ...] = (
     "public",
     "officer",
     "calltaker",
@@ -19,8 +16,12 @@ ROLES: tuple[Role, ...] = (
     "supervisor",
     "admin",
     "analyst",
+    # A hospital's own staff: the account's member is its facility's id.
+    "hospital",
     "system",
-)
+]
+# One list: the tuples are the Literals' own values, so the two cannot drift apart.
+ROLES: tuple[Role, ...] = get_args(Role)
 
 UnitStatus = Literal[
     "available",
@@ -34,27 +35,9 @@ UnitStatus = Literal[
     "outofservice",
     "offduty",
 ]
-UNIT_STATUSES: tuple[UnitStatus, ...] = (
-    "available",
-    "dispatched",
-    "enroute",
-    "onscene",
-    "pursuit",
-    "transporting",
-    "athospital",
-    "busy",
-    "outofservice",
-    "offduty",
-)
+UNIT_STATUSES: tuple[UnitStatus, ...] = get_args(UnitStatus)
 MemberStatus = Literal["with_unit", "away", "onscene", "pursuit", "down", "offduty"]
-MEMBER_STATUSES: tuple[MemberStatus, ...] = (
-    "with_unit",
-    "away",
-    "onscene",
-    "pursuit",
-    "down",
-    "offduty",
-)
+MEMBER_STATUSES: tuple[MemberStatus, ...] = get_args(MemberStatus)
 AgencyKind = Literal["police", "ems", "fire"]
 
 

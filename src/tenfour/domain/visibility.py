@@ -16,8 +16,17 @@ queries pass through the role's ``Sight`` at the source, so no page has to hide 
   his unit, his agency or all, or sent by him: the event's ``parties``), so a message
   to a unit reaches that crew's MDTs and the desk, and no one else's.
 
-A role's view stays foldable: its snapshot plus the events it is sent (and the
-``position`` of the events it is not) is exactly its next snapshot. So a hidden
+- **A hospital's account** (role ``hospital``, its member the facility's id) reads its
+  own facility and the transports coming to it: the ``transport.*`` events whose
+  ``destination`` is its facility (unit, incident number, patient, need) and the units
+  carrying them (kind, status, position, destination). Nothing else: no incident's
+  address, narrative or subjects, no other facility, member, tip, alert, message or
+  audit event; a transport names its incident only by number.
+
+A role's view stays foldable (a hospital's excepted: a unit enters its view with the
+``transport.started`` that brings it, so its client reads the snapshot again then):
+its snapshot plus the events it is sent (and the ``position`` of the events it is
+not) is exactly its next snapshot. So a hidden
 family of events is left out of ``versions`` (its stream names carry the tip ids and
 the names typed at the login prompt) and, for tips, out of ``counters``.
 """
@@ -49,11 +58,16 @@ class Sight:
     messages: MessageSight = "all"
     #: The member an ``own`` sight reads messages for (None: no message at all).
     member: str | None = None
+    #: A hospital's sight: its facility's id; it reads only that facility and the
+    #: transports to it (see the module docstring).
+    facility: str | None = None
 
     def sees(self, event_type: str) -> bool:
         """Whether events of this type reach the role at all (for a type alone: an
         officer's messages need the event itself, ``event``)."""
         family = event_type.split(".", 1)[0]
+        if self.facility is not None:
+            return family in HOSPITAL_FAMILIES
         if family == TIP:
             return self.tips != "none"
         if family == AUDIT:
@@ -67,6 +81,10 @@ class Sight:
 
     def _sees_stream(self, stream: str, state: Mapping[str, Any]) -> bool:
         family, _, ident = stream.partition(":")
+        if self.facility is not None:
+            if family == "facility":
+                return ident == self.facility
+            return family == "unit" and ident in self._incoming(state)
         if family == TIP:
             return self.tips != "none"
         if family == AUDIT:
@@ -85,9 +103,24 @@ class Sight:
     def event(self, row: Mapping[str, Any]) -> dict[str, Any] | None:
         """A flat event (``StoredEvent.to_json()``) as this role reads it, or None."""
         kind = str(row["type"])
+        if self.facility is not None:
+            family = kind.split(".", 1)[0]
+            mine = row.get("facility") if family == "facility" else row.get("destination")
+            return dict(row) if family in HOSPITAL_FAMILIES and mine == self.facility else None
         if kind.split(".", 1)[0] == MESSAGE and self.messages == "own":
             return self.data(kind, row) if self._party(row.get("parties")) else None
         return self.data(kind, row) if self.sees(kind) else None
+
+    def audience(self, event_type: str) -> Sight:
+        """The sight that reads events of ``event_type`` exactly as this one does, with
+        what does not matter for them left out: an officer's member matters for
+        messages alone, so every MDT reads the other events alike (the live hub filters
+        and encodes an event once per audience, not once per officer)."""
+        if self.member is None or self.facility is not None:
+            return self
+        if event_type.split(".", 1)[0] == MESSAGE and self.messages == "own":
+            return self
+        return dataclasses.replace(self, member=None)
 
     def tip(self, row: Mapping[str, Any]) -> dict[str, Any]:
         """One row of the tips table (``dataclasses.asdict(Tip)``) as this role reads it."""
@@ -98,6 +131,8 @@ class Sight:
     def state(self, state: Mapping[str, Any]) -> dict[str, Any]:
         """A state as JSON (``state_to_json``) as this role reads it: same keys, with
         what the role may not read left out."""
+        if self.facility is not None:
+            return self._hospital_state(state)
         out = dict(state)
         if self.tips == "none":
             out["tips"] = {}
@@ -114,6 +149,24 @@ class Sight:
         }
         return out
 
+    def _incoming(self, state: Mapping[str, Any]) -> dict[str, Any]:
+        """The units carrying a patient to this sight's facility."""
+        units: Mapping[str, Any] = state.get("units", {})
+        return {k: u for k, u in units.items() if u.get("destination") == self.facility}
+
+    def _hospital_state(self, state: Mapping[str, Any]) -> dict[str, Any]:
+        own = state.get("facilities", {}).get(self.facility)
+        out: dict[str, Any] = {k: ({} if isinstance(v, Mapping) else v) for k, v in state.items()}
+        out["facilities"] = {} if own is None else {self.facility: own}
+        out["units"] = self._incoming(state)
+        out["versions"] = {
+            k: v for k, v in state["versions"].items() if self._sees_stream(k, state)
+        }
+        return out
+
+
+#: What a hospital's account reads events of (its own facility's, and transports to it).
+HOSPITAL_FAMILIES = frozenset({"facility", "transport"})
 
 WHOLE = Sight(tips="whole", audit=True)
 #: Roles not listed (and any added later) read neither tips nor audit events.
@@ -125,12 +178,17 @@ SIGHTS: dict[str, Sight] = {
     "supervisor": WHOLE,
     "admin": WHOLE,
     "analyst": Sight(tips="redacted", audit=True),
+    "hospital": Sight(tips="none", audit=False, messages="own"),
 }
 
 
 def sight_of(role: str, member: str | None = None) -> Sight:
-    """What ``role`` may read; an officer's messages are those of his ``member``."""
+    """What ``role`` may read; an officer's messages are those of his ``member``, a
+    hospital account's facility is its ``member``."""
     sight = SIGHTS.get(role, NOTHING_PRIVATE)
+    if role == "hospital":
+        # no member: a facility id nothing has, so it reads nothing at all
+        return dataclasses.replace(sight, member=None, facility=member or "")
     if sight.messages == "own":
         return dataclasses.replace(sight, member=member)
     return sight

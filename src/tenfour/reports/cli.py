@@ -1,7 +1,8 @@
 """``tenfour report``: interval times from a journal (SQLite path or PostgreSQL URL).
 
 Reads the journal read-only, from its first event (unit and agency kinds are
-registered long before the window), and writes the report into ``--out``.
+registered long before the window) but only the event types the fold uses
+(``fold_store``), and writes the report into ``--out``.
 """
 
 from __future__ import annotations
@@ -15,10 +16,10 @@ import typer
 from tenfour.journal import JournalError, open_store
 from tenfour.reports.intervals import (
     GROUPS,
-    IntervalFold,
     ReportError,
     Targets,
     check_window,
+    fold_store,
     incident_rows,
     load_districts,
     load_targets,
@@ -69,16 +70,22 @@ def report_command(
             raise JournalError(f"no journal at {database}")
         store = open_store(database, read_only=True)
         try:
-            fold = IntervalFold().add_all(store.read())
+            fold = fold_store(store)
         finally:
             store.close()
     except JournalError as error:
         typer.echo(f"error: --database: {error}", err=True)
         raise typer.Exit(2) from None
-    summary = summarise(
-        fold, start=window_start, end=window_end, by=groups, targets=goal, districts=polygons
-    )
     rows = incident_rows(fold, window_start, window_end, polygons)
+    summary = summarise(
+        fold,
+        start=window_start,
+        end=window_end,
+        by=groups,
+        targets=goal,
+        districts=polygons,
+        rows=rows,
+    )
     elapsed = time.perf_counter() - began  # reading and figures; the plots are extra
     written = write_report(summary, rows, fold, out)
     counts = summary["incidents"]

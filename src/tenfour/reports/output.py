@@ -166,6 +166,30 @@ def _head(first: Sequence[str]) -> str:
     return f"<thead><tr>{top}{metrics}</tr><tr>{sub}</tr></thead>"
 
 
+def interval_section(s: dict[str, Any]) -> str:
+    """A `summarise` summary as an HTML section for another report (the replay's):
+    the same figures as ``tenfour report``'s page, from the same fold."""
+    counts = s["incidents"]
+    kinds = "".join(
+        f"<tr><td>{html.escape(kind)}</td><td>{k['responses']:,}</td>"
+        f"<td>{_fmt(k['turnout_p90_s'], ' s')}</td><td>{_fmt(k['travel_p90_s'], ' s')}</td></tr>"
+        for kind, k in s["units"]["by_kind"].items()
+    )
+    reasons = "".join(
+        f"<li>{html.escape(why)}: {n:,}</li>" for why, n in s["problems"]["by_reason"].items()
+    )
+    return (
+        "<h2 id='intervals'>Interval times (<code>tenfour.reports.intervals</code>, as "
+        "<code>tenfour report</code>)</h2>"
+        f"<p>{counts['count']:,} incidents, {counts['complete']:,} with complete times.</p>"
+        f"<table>{_head(['incidents'])}<tbody><tr><td>{counts['count']:,}</td>"
+        f"{_stats_cells(s['overall'])}</tr></tbody></table>"
+        "<table><thead><tr><th>unit kind</th><th>responses</th><th>turnout p90</th>"
+        f"<th>travel p90</th></tr></thead><tbody>{kinds}</tbody></table>"
+        f"<p>Incomplete or inconsistent times:</p><ul>{reasons or '<li>none</li>'}</ul>"
+    )
+
+
 def _html(s: dict[str, Any], plot: Path) -> str:
     counts = s["incidents"]
     overall = (

@@ -30,6 +30,9 @@ export const STATUS_COLOURS = {
   offduty: "#4a525a",
 };
 
+/** A hospital's marker and label by its reported status (facility.status). */
+export const FACILITY_COLOURS = { open: "#9fb1c3", diversion: "#ffb020", closed: "#ff3b3b" };
+
 export const PRIORITY_COLOURS = { 1: "#ff3b3b", 2: "#ff8c1a", 3: "#ffd21f", 4: "#6cb6ff", 5: "#93a4b5" };
 
 /** A unit's position older than this (ms) is not fresh: the unit is drawn stale. */
@@ -455,6 +458,8 @@ export class CityMap {
     this.drawnClosures = closures.map((c) => this.drawClosure(g, c));
     this.canvas.dataset.closures = String(this.drawnClosures.length);
     for (const facility of facilities) this.drawFacility(g, facility);
+    this.drawnFacilities = facilities.map(({ id, x, y, status, text }) => ({ id, x, y, status, text }));
+    this.canvas.dataset.diversions = String(facilities.filter((f) => f.status === "diversion").length);
     for (const route of this.data.routes) this.drawRoute(g, route);
     for (const incident of incidents) this.drawIncident(g, incident);
     for (const unit of units) this.drawUnit(g, unit);
@@ -522,7 +527,13 @@ export class CityMap {
     const location = facility.location;
     if (!location || location.lat === undefined) return null;
     const [x, y] = this.project(location.lat, location.lon);
-    return { kind: "facility", id: facility.id, x, y, r: 7, facility, text: facility.name, colour: "#9fb1c3" };
+    // A hospital's status (facility.status) is in its label and its marker's colour:
+    // a crew choosing where to take a patient must see a diversion without a click.
+    const status = facility.kind === "hospital" ? facility.status || "open" : null;
+    const services = (facility.diversion || []).join(", ");
+    const text = status === "diversion" ? `${facility.name} · diversion: ${services}`
+      : status === "closed" ? `${facility.name} · closed` : facility.name;
+    return { kind: "facility", id: facility.id, x, y, r: 7, facility, status, text, colour: FACILITY_COLOURS[status] || "#9fb1c3" };
   }
 
   closureGeometry(closure) {
@@ -586,11 +597,12 @@ export class CityMap {
       if (label) labels.push(label);
       else dropped.push({ kind: "closure", id: c.closure.id, text: c.text });
     }
-    if (this.view.k > 40_000) {
-      for (const f of facilities) {
-        const label = this.placeBeside(g, placer, f, f.text);
-        if (label) labels.push(label);
-      }
+    // Hospitals are named at every zoom (their status is in the name); other
+    // facilities only close in.
+    for (const f of facilities) {
+      if (f.status === null && this.view.k <= 40_000) continue;
+      const label = this.placeBeside(g, placer, f, f.text);
+      if (label) labels.push(label);
     }
     labels.push(...this.placeStreets(placer));
     this.dropped = dropped;
@@ -759,10 +771,16 @@ export class CityMap {
   }
 
   // --- shapes -------------------------------------------------------------------------
-  drawFacility(g, { x, y, facility }) {
-    g.fillStyle = facility.kind === "hospital" ? "#d8e2ec" : "#5b6b7c";
+  drawFacility(g, { x, y, facility, status }) {
+    if (status && status !== "open") {
+      // diversion or closed: a square of the status colour behind the usual marker,
+      // so the hospital stands out from across the map
+      g.fillStyle = FACILITY_COLOURS[status];
+      g.fillRect(x - 9, y - 9, 18, 18);
+    }
+    g.fillStyle = facility.kind === "hospital" ? (status === "open" ? "#d8e2ec" : BG) : "#5b6b7c";
     g.fillRect(x - 6, y - 6, 12, 12);
-    g.fillStyle = facility.kind === "hospital" ? "#c62828" : BG;
+    g.fillStyle = facility.kind === "hospital" ? (status === "open" ? "#c62828" : FACILITY_COLOURS[status]) : BG;
     g.font = "bold 10px system-ui, sans-serif";
     g.textAlign = "center";
     g.textBaseline = "middle";
