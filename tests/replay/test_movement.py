@@ -81,3 +81,28 @@ def test_a_unit_must_be_placed_and_the_interval_positive() -> None:
         moves.drive("T01", MARINA)
     with pytest.raises(ValueError, match="positive"):
         Movement(SimClock(START), load_map("demo"), lambda *a: None, every_s=0)
+
+
+def test_routes_to_one_target_share_its_search_and_equal_fresh_ones(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from tenfour.geo import roadmap, routing
+
+    roads = load_map("demo")
+    searches: list[object] = []
+    real = routing.Router.search
+
+    def counted(self: routing.Router, *args: object, **kwargs: object) -> routing.Tree:
+        searches.append(args)
+        return real(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(routing.Router, "search", counted)
+    target = (37.79561, -122.41243)  # a point no other test drives to
+    origins = [NOB_HILL, MARINA, (37.8001, -122.4102)]
+    with monkeypatch.context() as nothing_kept:
+        nothing_kept.setattr(roadmap, "ROUTE_TREES", 0)  # a fresh search for each route
+        fresh = [roads.route(o, target) for o in origins]
+    assert len(searches) == len(origins)
+    shared = [roads.route(o, target) for o in origins]
+    assert len(searches) == len(origins) + 1  # one search, kept for the next drives
+    assert shared == fresh

@@ -45,3 +45,21 @@ def test_the_replay_and_the_report_give_the_same_figures(
         report["overall"]["travel_s"]["share_within_target"]
         == (travel["nfpa_share_within_240s_replayed"])
     )
+
+
+def test_the_replay_page_shows_the_report_figures_from_the_same_fold(
+    replayed: tuple[Path, str], tmp_path: Path
+) -> None:
+    out, _ = replayed
+    replay = json.loads((out / "summary.json").read_text())
+    result = CliRunner().invoke(
+        app, ["report", "--database", str(out / "journal.db"), "--out", str(tmp_path)]
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads((tmp_path / "report.json").read_text())
+    intervals = replay["intervals"]
+    for part in ("incidents", "overall", "units", "problems", "targets"):
+        assert intervals[part] == report[part], part
+    page = (out / "report.html").read_text()
+    assert "<h2 id='intervals'>Interval times" in page
+    assert f"{report['incidents']['count']:,} incidents" in page

@@ -52,6 +52,8 @@ DEMO_MAP: Final = "demo"
 DEMO_PLACE_FILES: Final = ("sf_block_addresses_2016w1.csv", "sf-north-places.csv")
 # Farther than this from every road, a point is not on this map (wrong city, bad GPS).
 MAX_SNAP_M: Final = 2000.0
+#: Route searches kept per map (``RoadMap.route``): about 0.25 MB each on the demo map.
+ROUTE_TREES: Final = 64
 # A point this close to a node where two named streets meet is "at" the corner.
 CORNER_RADIUS_M: Final = 30.0
 # How far reverse geocoding looks for a named street when the nearest road is unnamed.
@@ -105,6 +107,8 @@ class RoadMap:
         self._lines: dict[int, StreetLine] = {}
         self._street_segments: dict[int, IntArray] | None = None
         self._names_lock = threading.RLock()
+        self._trees: dict[tuple[bytes, bytes], tuple[Tree, FloatArray]] = {}
+        self._trees_lock = threading.Lock()
 
     @classmethod
     def load(cls, path: str | Path, *, extra_places: Callable[[], Places] | None = None) -> RoadMap:
@@ -290,9 +294,9 @@ class RoadMap:
         """The fastest route from ``origin`` to ``to``, with its points and street names."""
         start = self._as_snap(origin, "origin")
         end = self._as_snap(to, "to")
-        tree = self._router.search(ArcPoints(*arc_rows([end])))
+        tree, lengths = self._route_tree(end)
         origins = ArcPoints(*arc_rows([start]))
-        choice = self._router.choose(tree, origins, self._router.lengths(tree))
+        choice = self._router.choose(tree, origins, lengths)
         net = self.network
         first_arc = int(origins.arc[0, int(choice.column[0])])
         join = int(choice.join[0])
@@ -473,6 +477,25 @@ class RoadMap:
             if self._gazetteer is None:
                 self._gazetteer = Gazetteer(self.network, self._xy)
             return self._gazetteer
+
+    def _route_tree(self, end: Snap) -> tuple[Tree, FloatArray]:
+        """The whole search towards ``end`` and its lengths, kept for the last
+        ``ROUTE_TREES`` targets: drives end at the same stations, posts, hospitals and
+        scenes again and again, and the search is the same for every origin."""
+        target = ArcPoints(*arc_rows([end]))
+        key = (target.arc.tobytes(), target.fraction.tobytes())
+        with self._trees_lock:
+            found = self._trees.pop(key, None)
+            if found is not None:
+                self._trees[key] = found  # the most recently used last
+                return found
+        tree = self._router.search(target)
+        found = (tree, self._router.lengths(tree))
+        with self._trees_lock:
+            self._trees[key] = found
+            while len(self._trees) > ROUTE_TREES:
+                del self._trees[next(iter(self._trees))]
+        return found
 
     def _search(self, to: PointLike, limit_s: float) -> Tree:
         target = self._as_snap(to, "to")

@@ -219,10 +219,13 @@ def summarise(run: ReplayRun, rows: list[CallRow], facts: JournalFacts) -> dict[
         "utilisation": utilisation(run, facts),
         "plans": _plans(run),
         "alerts": dict(facts.alerts),
+        "drives_after_clearing": dict(run.returns),
         "journal": {
             "events": facts.events,
             "commands_by_replay": run.commands,
             "routes_computed": run.routes,
+            "commits": run.commits,
+            "commits_one_per_command": run.transactions_asked,
             "replay_wall_s": round(run.wall_s, 2),
             "events_per_s": round(facts.events / run.wall_s, 1) if run.wall_s else None,
             "rejected_commands": len(run.rejected),

@@ -82,11 +82,29 @@ def replay_sffd(
             "and counts",
         ),
     ] = None,
+    posts: Annotated[
+        Path | None,
+        typer.Option(
+            "--posts",
+            help="a YAML file of ambulance posts per agency (default: estimated from the "
+            "calls before each moment)",
+        ),
+    ] = None,
+    held_out_days: Annotated[
+        str | None,
+        typer.Option(
+            "--held-out-days",
+            help="local dates (2017-01-05,2017-01-06): the report compares map speeds and "
+            "a travel model fitted without these days on their calls",
+        ),
+    ] = None,
 ) -> None:
     """Replay CSV on the map through the real service and journal, then report."""
     from tenfour.geo import GeoError
     from tenfour.sim.replay.engine import ReplayOptions, run_replay
+    from tenfour.sim.replay.heldout import HeldOutError, check_days, parse_days
     from tenfour.sim.replay.plan import plan_replay
+    from tenfour.sim.replay.posts import PostError, load_posts_file
     from tenfour.sim.replay.records import RecordError
     from tenfour.sim.replay.report import write_report
 
@@ -98,8 +116,18 @@ def replay_sffd(
     try:
         model = None if travel_model is None else load_model(travel_model)
         plan_file = None if plans is None else load_plan_file(plans)
-        plan = plan_replay(csv_file, map_name, model, plan_file)
-    except (RecordError, GeoError, TravelModelError, PlanFileError) as error:
+        post_file = None if posts is None else load_posts_file(posts)
+        days = () if held_out_days is None else parse_days(held_out_days)
+        plan = plan_replay(csv_file, map_name, model, plan_file, post_file)
+        check_days(plan, days)
+    except (
+        RecordError,
+        GeoError,
+        TravelModelError,
+        PlanFileError,
+        PostError,
+        HeldOutError,
+    ) as error:
         console.print(f"[red]error[/red] {escape(str(error))}", markup=True)
         raise typer.Exit(2) from None
     _describe(console, plan)
@@ -113,6 +141,7 @@ def replay_sffd(
         speed=pace,
         locate_every_s=locate_every,
         plans=plans is not None,
+        held_out_days=days,
     )
     with Progress(
         TextColumn("[bold]replay[/bold]"),
@@ -180,6 +209,17 @@ def _conclude(console: Console, s: dict[str, Any], out: Path) -> None:
             -2,
             f"units sent by plan = real assignment: {pct(p['share_equal'])} of "
             f"{p['calls']:,} calls; every kind within ±1: {pct(p['share_all_kinds_within_1'])}",
+        )
+    held = s.get("held_out_eta")
+    if held:
+        m, k = held["map_speeds"], held["calibrated"]
+        lines.insert(
+            -1,
+            f"held-out days {', '.join(held['held_out_days'])}: ETA within 60 s, map speeds "
+            f"{pct(m.get('share_within_60s'))} (median |error| {sec(m.get('median_abs_error_s'))}"
+            f", median {sec(m.get('median_error_s'))}), calibrated on the other days "
+            f"{pct(k.get('share_within_60s'))} ({sec(k.get('median_abs_error_s'))}, "
+            f"{sec(k.get('median_error_s'))}); {held['held_out_first_units']:,} calls",
         )
     for line in lines:
         console.print(line, markup=False)

@@ -8,7 +8,8 @@ real dispatch time: the best-ranked unit of the same kind still available (or, w
 goes en route at once and drives its route (``sim.movement``) at the map's speeds;
 on arrival it is on scene for as long as the real unit was, transports to the nearest
 hospital when the real unit did, stays there as long as the real unit did, comes
-back ``available`` and drives home. A unit the real dispatchers cancelled before it
+back ``available`` and drives home; an ambulance drives to its post instead
+(``posts``: configured, or estimated from the calls before that moment). A unit the real dispatchers cancelled before it
 arrived is cancelled after the same time. Once every slot of a call is done the
 incident is closed with the real disposition.
 
@@ -22,7 +23,9 @@ are not replayed. ``ReplayRun.choices`` keeps, per call, the kinds sent and the
 plan's needs, for the report's comparison with the real assignment.
 
 Everything goes through ``Service.handle``; future steps are clock timers, so the
-scenario runner's clock and this replay's are one engine.
+scenario runner's clock and this replay's are one engine. Everything up to one call's
+arrival is one journal transaction (``grouped``): the same journal as one commit per
+command, with a twentieth of the fsyncs.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ import random
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -47,7 +51,9 @@ from tenfour.journal import EventStore, SqliteEventStore, StoredEvent
 from tenfour.service import Handled
 from tenfour.sim.movement import Movement
 from tenfour.sim.replay.calls import Call, Slot
-from tenfour.sim.replay.plan import Hospital, ReplayPlan
+from tenfour.sim.replay.grouped import GroupedStore
+from tenfour.sim.replay.plan import Hospital, ReplayPlan, on_map
+from tenfour.sim.replay.posts import AMBULANCE_KINDS, PostEstimator
 from tenfour.sim.roster import apply_roster
 
 CALLTAKER = Actor("calltaker", "replay")
@@ -64,6 +70,11 @@ class ReplayOptions:
     speed: float | None = None  # None: as fast as possible; N: N times real time
     locate_every_s: float = 60.0
     plans: bool = False  # Ten-Four's response plans choose kinds and counts
+    #: One journal transaction per step (grouped.py); False: one per command, as a
+    #: server commits them (the benchmark's baseline).
+    group_steps: bool = True
+    #: Local days whose calls the report's travel-model evaluation holds out (heldout.py).
+    held_out_days: tuple[str, ...] = ()
 
     @property
     def mode(self) -> str:
@@ -84,10 +95,14 @@ class ReplayRun:
     wall_s: float = 0.0
     events: int = 0
     commands: int = 0
+    commits: int = 0  # journal transactions of the replay's steps (see grouped.py)
+    transactions_asked: int = 0  # by the service, one per command: the commits without steps
     routes: int = 0
     slots: Counter[str] = field(default_factory=Counter)
     rejected: list[str] = field(default_factory=list)
     policy_failures: list[str] = field(default_factory=list)
+    #: Where units drove after clearing: ambulances to a post (configured or estimated).
+    returns: Counter[str] = field(default_factory=Counter)
     #: With plans: per call, the unit kinds sent and the needs the plan recommended.
     choices: list[tuple[Call, dict[str, int], dict[str, int]]] = field(default_factory=list)
 
@@ -122,12 +137,15 @@ def run_replay(
     options = options or ReplayOptions()
     own_store = store is None
     journal = store or open_journal(out_dir)
+    grouped = GroupedStore(journal)
     started = time.perf_counter()
     try:
-        replay = _Replay(plan, options, journal)
+        replay = _Replay(plan, options, grouped)
         run = replay.run(progress)
         run.journal = out_dir / JOURNAL
         run.events = journal.head()
+        run.commits = grouped.groups
+        run.transactions_asked = grouped.asked
     finally:
         if own_store:
             journal.close()
@@ -136,13 +154,14 @@ def run_replay(
 
 
 class _Replay:
-    def __init__(self, plan: ReplayPlan, options: ReplayOptions, store: EventStore) -> None:
+    def __init__(self, plan: ReplayPlan, options: ReplayOptions, store: GroupedStore) -> None:
         calls = plan.kept
         first = calls[0].received if calls else datetime(2000, 1, 1, tzinfo=UTC)
         self.start = first - timedelta(minutes=1)
         self.plan = plan
         self.options = options
         self.clock = SimClock(self.start)
+        self.store = store
         rng = random.Random(plan.source)
         oracle = None
         if plan.travel_model is not None:  # rank on the calibrated map (tenfour.travel)
@@ -159,6 +178,8 @@ class _Replay:
         )
         self.moves = Movement(self.clock, plan.roads, self._locate, every_s=options.locate_every_s)
         self.run_info = ReplayRun(plan, options, Path(), self.start, self.start)
+        self.posts = PostEstimator(plan.calls)  # from every call of the file, on the map or not
+        self._reachable: dict[tuple[float, float], bool] = {}
         self.ranking: dict[str, Sequence[Mapping[str, Any]]] = {}
         self.planned: dict[str, list[Mapping[str, Any]]] = {}  # incident -> its needs
         self.active = 0
@@ -172,14 +193,18 @@ class _Replay:
 
     # --- the loop ----------------------------------------------------------------------
     def run(self, progress: Progress | None) -> ReplayRun:
-        apply_roster(self.service, self.plan.roster)
+        # One journal transaction per step (see grouped.py): the roster, then everything
+        # up to and including one call's arrival, then each later clock step.
+        with self._step():
+            apply_roster(self.service, self.plan.roster)
         for home in self.plan.homes.values():
             self.moves.place(home.unit, (home.lat, home.lon))
         self._wall0 = time.perf_counter()
         calls = self.plan.kept
         for i, call in enumerate(calls, 1):
-            self._advance(call.received)
-            self._open(call)
+            with self._step():
+                self._advance(call.received)
+                self._open(call)
             if progress is not None:
                 progress(i, len(calls), self.clock.now())
         # let every unit finish its work and drive home
@@ -187,12 +212,20 @@ class _Replay:
             deadline = self.clock.next_deadline()
             if deadline is None:
                 break
-            self._advance(deadline)
+            with self._step():
+                self._advance(deadline)
         info = self.run_info
         info.end = self.clock.now()
         info.routes = self.moves.routes_computed
         info.policy_failures = list(self.service.policy_failures)
         return info
+
+    def _step(self) -> AbstractContextManager[None]:
+        """A step's journal group; paced replays commit every command as it happens
+        (someone may be watching the journal in real time)."""
+        if self.options.speed is not None or not self.options.group_steps:
+            return nullcontext()
+        return self.store.group()
 
     def _advance(self, moment: datetime) -> None:
         """Move the clock to ``moment``: at once, or paced at ``speed`` x real time."""
@@ -415,9 +448,34 @@ class _Replay:
         if here is not None:
             payload["location"] = {"lat": round(here[0], 7), "lon": round(here[1], 7)}
         self._do("unit.status", payload)
-        home = self.plan.homes[unit]
-        self.moves.drive(unit, (home.lat, home.lon), lambda at: self._locate(unit, *at))
+        self.moves.drive(unit, self._post(unit, here), lambda at: self._locate(unit, *at))
         self._slot_done(job)
+
+    def _post(self, unit: str, here: tuple[float, float] | None) -> tuple[float, float]:
+        """Where ``unit`` waits for its next call: an ambulance at its post (posts.py),
+        known from the posts file or the real calls dispatched before now; any other
+        unit (and an ambulance with no post yet) at its home."""
+        home = self.plan.homes[unit]
+        if home.kind not in AMBULANCE_KINDS:
+            return (home.lat, home.lon)
+        post, how = None, ""
+        if self.plan.posts is not None:
+            post = self.plan.posts.post_for(home.agency, unit, here or (home.lat, home.lon))
+            how = "configured post"
+        if post is None:
+            post = self.posts.post(unit, self.clock.now())
+            how = "post estimated from earlier calls"
+        if post is None or not self._on_map(post):
+            self.run_info.returns["home (no post known yet)"] += 1
+            return (home.lat, home.lon)
+        self.run_info.returns[how] += 1
+        return post
+
+    def _on_map(self, point: tuple[float, float]) -> bool:
+        known = self._reachable.get(point)
+        if known is None:
+            known = self._reachable[point] = on_map(self.plan.roads, *point)
+        return known
 
     def _slot_done(self, job: _Open) -> None:
         job.pending -= 1

@@ -36,6 +36,7 @@ from tenfour.sim.replay.calls import (
     group_calls,
     select_on_map,
 )
+from tenfour.sim.replay.posts import PostError, PostsFile
 from tenfour.sim.replay.records import read_responses
 from tenfour.sim.replay.stations import Home, Station, estimate_stations, unit_homes
 from tenfour.travel.model import TravelModel
@@ -92,6 +93,8 @@ class ReplayPlan:
     config: PolicyConfig
     travel_model: TravelModel | None = None
     plans: PlanFile | None = None
+    #: Configured ambulance posts (``--posts``); without, they are estimated (posts.py).
+    posts: PostsFile | None = None
 
     @property
     def kept(self) -> list[Call]:
@@ -103,6 +106,7 @@ def plan_replay(
     map_name: str = "demo",
     travel_model: TravelModel | None = None,
     plans: PlanFile | None = None,
+    posts: PostsFile | None = None,
 ) -> ReplayPlan:
     """Read ``csv_path`` and prepare the replay on ``map_name`` (see the module); with
     ``travel_model``, the map drives at the model's times (``tenfour.travel``); with
@@ -117,8 +121,16 @@ def plan_replay(
     selection = select_on_map(calls, roads, declared_bounds(map_name, roads))
     stations = estimate_stations(calls)
     homes, left_out = _place(unit_homes(calls, stations), roads)
-    hospitals = tuple(h for h in HOSPITALS if _on_map(roads, h.lat, h.lon))
+    hospitals = tuple(h for h in HOSPITALS if on_map(roads, h.lat, h.lon))
     roster = _roster(homes, hospitals)
+    if posts is not None:
+        known = sorted({h.agency for h in homes.values()})
+        for agency in posts.posts:
+            if agency not in known:
+                raise PostError(
+                    f"posts.{agency}: no such agency on the replay's roster "
+                    f"(agencies: {', '.join(known) or 'none'})"
+                )
     codes = {c.type_code for c in selection.kept}
     kinds = {h.kind for h in homes.values()}
     return ReplayPlan(
@@ -136,6 +148,7 @@ def plan_replay(
         config=replay_config(kinds, codes, plans),
         travel_model=travel_model,
         plans=plans,
+        posts=posts,
     )
 
 
@@ -159,7 +172,7 @@ def replay_config(kinds: set[str], codes: set[str], plans: PlanFile | None = Non
     )
 
 
-def _on_map(roads: RoadMap, lat: float, lon: float, reach_m: float = UNIT_REACH_M) -> bool:
+def on_map(roads: RoadMap, lat: float, lon: float, reach_m: float = UNIT_REACH_M) -> bool:
     try:
         return roads.snap(lat, lon).distance_m <= reach_m
     except OutsideMapError:

@@ -5,6 +5,7 @@ Each function takes the per-call rows (and what else it needs) and writes one PN
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -253,4 +254,42 @@ def error_map(
         ylabel="latitude",
         title="Where drive-time predictions miss (first unit of each call)",
     )
+    return _save(fig, path)
+
+
+def calibration(pairs: Sequence[dict[str, Any]], path: Path) -> Path:
+    """Held-out first units: predicted against real travel, map speeds and the model
+    fitted without their days; the lines are medians of the predictions per bin of
+    real travel (on the diagonal: calibrated)."""
+    fig, ax = plt.subplots(figsize=(6.4, 5.2))
+    limit = LIMIT_S
+    if pairs:
+        real = np.array([p["real_s"] for p in pairs], dtype=np.float64)
+        limit = float(min(LIMIT_S, max(300.0, np.percentile(real, 98) * 1.1)))
+        edges = np.linspace(0.0, limit, 9)
+        for key, label, colour in (
+            ("map_speeds_s", "map speeds", "#7f7f7f"),
+            ("calibrated_s", "calibrated (fitted on other days)", "#d62728"),
+        ):
+            predicted = np.array([p[key] for p in pairs], dtype=np.float64)
+            ax.scatter(real, predicted, s=9, alpha=0.45, color=colour, label=label)
+            centres, medians = [], []
+            for lo, hi in itertools.pairwise(edges.tolist()):
+                pick = (real >= lo) & (real < hi)
+                if pick.sum() >= 5:
+                    centres.append(float(np.median(real[pick])))
+                    medians.append(float(np.median(predicted[pick])))
+            if centres:
+                ax.plot(centres, medians, color=colour, linewidth=2)
+    ax.plot([0, limit], [0, limit], color="black", linewidth=1, label="predicted = real")
+    ax.fill_between(
+        [0, limit], [-WITHIN_S, limit - WITHIN_S], [WITHIN_S, limit + WITHIN_S],
+        color="#2ca02c", alpha=0.08, label=f"within {WITHIN_S:.0f} s",
+    )  # fmt: skip
+    ax.set_xlim(0, limit)
+    ax.set_ylim(0, limit)
+    ax.set_xlabel("real travel, en route to on scene (s)")
+    ax.set_ylabel("predicted travel (s)")
+    ax.set_title(f"Held-out calls: {len(pairs)} real first units from quarters")
+    _legend(ax, loc="upper left", fontsize=8)
     return _save(fig, path)

@@ -16,9 +16,12 @@ from pathlib import Path
 from typing import Any
 
 from tenfour.journal import SqliteEventStore
+from tenfour.reports.intervals import summarise as interval_summary
+from tenfour.reports.output import interval_section
 from tenfour.sim.replay import plots
 from tenfour.sim.replay.analysis import CallRow, call_rows, summarise
 from tenfour.sim.replay.engine import ReplayRun
+from tenfour.sim.replay.heldout import evaluate_held_out
 from tenfour.sim.replay.journal_facts import read_facts
 
 PLOTS = (
@@ -30,6 +33,11 @@ PLOTS = (
     ("utilisation.png", "Unit utilisation, real against replayed"),
     ("error_map.png", "Where the predictions miss"),
 )
+#: With ``--held-out-days`` (heldout.py).
+CALIBRATION = (
+    "calibration.png",
+    "Held-out days: predicted against real travel, map speeds and the calibrated model",
+)
 
 
 def write_report(run: ReplayRun, out_dir: Path) -> dict[str, Any]:
@@ -40,7 +48,15 @@ def write_report(run: ReplayRun, out_dir: Path) -> dict[str, Any]:
     rows = call_rows(run.plan.kept, facts)
     summary = summarise(run, rows, facts)
     summary["journal"]["verified"] = verified
+    summary["intervals"] = interval_summary(facts.times)  # tenfour report's own figures
     out_dir.mkdir(parents=True, exist_ok=True)
+    pairs: list[dict[str, Any]] = []
+    if run.options.held_out_days:
+        held = evaluate_held_out(run.plan, run.options.held_out_days)
+        pairs = held.pop("pairs")
+        summary["held_out_eta"] = held
+        _write_dicts(pairs, out_dir / "held_out_eta.csv")
+        plots.calibration(pairs, out_dir / CALIBRATION[0])
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     _write_rows(rows, out_dir / "calls.csv")
     hospitals = [(h.lat, h.lon) for h in run.plan.hospitals]
@@ -54,6 +70,15 @@ def write_report(run: ReplayRun, out_dir: Path) -> dict[str, Any]:
     plots.error_map(rows, run.plan.roads, hospitals, out_dir / names[6])
     (out_dir / "report.html").write_text(_html(summary, rows, out_dir), encoding="utf-8")
     return summary
+
+
+def _write_dicts(rows: list[dict[str, Any]], path: Path) -> None:
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(
+            handle, fieldnames=list(rows[0]) if rows else ["call", "unit", "real_s"]
+        )
+        writer.writeheader()
+        writer.writerows(rows)
 
 
 def _write_rows(rows: list[CallRow], path: Path) -> None:
@@ -154,6 +179,42 @@ def _plans(s: dict[str, Any]) -> str:
     return f"<h2>Response plans against the real assignments</h2>{intro}<table>{head}{body}</table>"
 
 
+def _held_out(s: dict[str, Any]) -> str:
+    """With ``--held-out-days``: map speeds against a model fitted on the other days."""
+    h = s.get("held_out_eta")
+    if not h:
+        return ""
+    intro = (
+        f"<p>Real first units driving from quarters on the held-out days "
+        f"{html.escape(', '.join(h['held_out_days']))} ({h['held_out_first_units']:,} calls), "
+        f"predicted by the map's own speeds and by a travel model fitted on the "
+        f"{h['fit_trips']:,} trips of the other days ({html.escape(', '.join(h['fitted_days']))}). "
+        "Error = predicted - real: negative is optimistic.</p>"
+    )
+    head = (
+        "<tr><th>calls</th><th>n</th><th>map: within 60 s</th><th>map: median |error|</th>"
+        "<th>map: median error</th><th>model: within 60 s</th><th>model: median |error|</th>"
+        "<th>model: median error</th></tr>"
+    )
+
+    def row(name: str, c: dict[str, Any]) -> str:
+        m, k = c["map_speeds"], c["calibrated"]
+        return (
+            f"<tr><td>{html.escape(name)}</td><td>{m.get('n', 0)}</td>"
+            f"<td>{_fmt(m.get('share_within_60s'), '%')}</td><td>{_fmt(m.get('median_abs_error_s'), ' s')}</td>"
+            f"<td>{_fmt(m.get('median_error_s'), ' s')}</td><td>{_fmt(k.get('share_within_60s'), '%')}</td>"
+            f"<td>{_fmt(k.get('median_abs_error_s'), ' s')}</td><td>{_fmt(k.get('median_error_s'), ' s')}</td></tr>"
+        )  # fmt: skip
+
+    body = [row("all", h)]
+    body += [row(kind, c) for kind, c in h["by_kind"].items()]
+    body += [row(band, c) for band, c in h["by_band"].items()]
+    return (
+        f"<h2>ETA error on held-out days: map speeds and the calibrated model</h2>{intro}"
+        f"<table>{head}{''.join(body)}</table>"
+    )
+
+
 def _calls(rows: list[CallRow]) -> str:
     head = (
         "<tr><th>call</th><th>incident</th><th>type</th><th>prio</th><th>real first</th>"
@@ -208,7 +269,8 @@ img{max-width:100%}
 
 
 def _html(s: dict[str, Any], rows: list[CallRow], out_dir: Path) -> str:
-    figures = "".join(_img(out_dir, name, caption) for name, caption in PLOTS)
+    shown = PLOTS + ((CALIBRATION,) if "held_out_eta" in s else ())
+    figures = "".join(_img(out_dir, name, caption) for name, caption in shown)
     source = html.escape(Path(s["source"]).name)
     return (
         "<!doctype html><html><head><meta charset='utf-8'>"
@@ -219,7 +281,9 @@ def _html(s: dict[str, Any], rows: list[CallRow], out_dir: Path) -> str:
         "<code>summary.json</code>, every call in <code>calls.csv</code>.</p>"
         f"<h2>Headline</h2>{_headline(s)}"
         f"<h2>By kind of the real first unit</h2>{_by_kind(s)}"
+        f"{interval_section(s['intervals']) if 'intervals' in s else ''}"
         f"{_plans(s)}"
+        f"{_held_out(s)}"
         f"<h2>Plots</h2>{figures}"
         f"<h2>Every replayed call</h2>{_calls(rows)}"
         "<p>Map data © OpenStreetMap contributors (ODbL). Calls: DataSF Fire Department "
