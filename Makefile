@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test test-long lint typecheck bench clean
+.PHONY: run test test-long lint typecheck bench soak clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -31,6 +31,11 @@ test-long: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run_all
+
+# Two nodes on a fresh PostgreSQL database for 30 minutes at ten times a large city's
+# peak: bench/soak.csv, bench/soak.png and a verdict (docs/deploy.md, bench/RESULTS.md).
+soak: $(STAMP)
+	$(BIN)/python -m bench.soak --minutes 30 --out bench/soak
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache

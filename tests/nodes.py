@@ -14,7 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -29,10 +29,22 @@ _PASSWORD = re.compile(r"^\s{2}(\S+)\s+(\S+)\s*$")
 class Node:
     """One server process on ``database`` (a SQLite path or a postgresql:// URL)."""
 
-    def __init__(self, database: str, *, config: Path | None = None, name: str = "node") -> None:
+    def __init__(
+        self,
+        database: str,
+        *,
+        config: Path | None = None,
+        name: str = "node",
+        options: Sequence[str] = (),
+        env: Mapping[str, str] | None = None,
+        port: int | None = None,
+    ) -> None:
+        """``options`` are more ``tenfour serve`` options (a systemd unit's, say);
+        ``env`` is added to this process's environment for the server; ``port`` is a
+        stopped node's, to start it again where a proxy expects it (default: a free one)."""
         self.database = database
         self.name = name
-        self.port = free_port()
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.passwords: dict[str, str] = {}
         self._log = tempfile.NamedTemporaryFile(  # noqa: SIM115 - kept open for the process
@@ -42,8 +54,11 @@ class Node:
         args += ["--database", database]
         if config is not None:
             args += ["--config", str(config)]
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        self.process = subprocess.Popen(args, stdout=self._log, stderr=subprocess.STDOUT, env=env)
+        args += list(options)
+        environ = {**os.environ, **(env or {}), "PYTHONUNBUFFERED": "1"}
+        self.process = subprocess.Popen(
+            args, stdout=self._log, stderr=subprocess.STDOUT, env=environ
+        )
         self.client = httpx.Client(base_url=self.url, timeout=10)
 
     def wait_ready(self, timeout_s: float = 60) -> Node:
