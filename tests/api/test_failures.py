@@ -141,7 +141,7 @@ def health_times(url: str, seconds: float) -> list[float]:
     """Poll /api/health for ``seconds``; how long each answer took."""
     times: list[float] = []
     deadline = time.perf_counter() + seconds
-    with httpx.Client(timeout=30) as client:
+    with httpx.Client(timeout=10) as client:
         while time.perf_counter() < deadline:
             started = time.perf_counter()
             assert client.get(f"{url}/api/health").status_code == 200
@@ -158,9 +158,10 @@ def test_health_answers_while_a_command_waits_on_a_locked_sqlite_file(tmp_path: 
             pending = Pending(url, token)
             times = health_times(url, 1.0)
             assert pending.answer is None  # still waiting for the lock
-        # Held for the whole 1 s poll, a blocked health would take about that long;
-        # the bound leaves room for a shared, noisy machine (latency is benchmarked).
-        assert max(times) < 0.9, times
+        # A health check stuck behind the lock could not answer before the lock goes,
+        # which is after the poll: the poll would time out. Answering again and again
+        # while the command waits is the promise (its latency is benchmarked, not here).
+        assert len(times) >= 2, times
         assert pending.wait(10).status_code == 200  # done once the lock went
 
 
@@ -189,9 +190,10 @@ def test_health_answers_while_a_command_waits_on_a_locked_table(postgres_url: st
             pending = Pending(url, token)
             times = health_times(url, 1.5)
             assert pending.answer is None  # still waiting for the lock
-        # Held for the whole 1 s poll, a blocked health would take about that long;
-        # the bound leaves room for a shared, noisy machine (latency is benchmarked).
-        assert max(times) < 0.9, times
+        # A health check stuck behind the lock could not answer before the lock goes,
+        # which is after the poll: the poll would time out. Answering again and again
+        # while the command waits is the promise (its latency is benchmarked, not here).
+        assert len(times) >= 2, times
         assert pending.wait(10).status_code == 200  # done once the lock went
 
 
@@ -208,9 +210,10 @@ def test_a_command_gives_up_on_a_lock_held_too_long_with_503(
             answer = pending.wait(10)
         _unavailable(answer)
         assert 0.9 < pending.took < 5, pending.took
-        # Held for the whole 1 s poll, a blocked health would take about that long;
-        # the bound leaves room for a shared, noisy machine (latency is benchmarked).
-        assert max(times) < 0.9, times
+        # A health check stuck behind the lock could not answer before the lock goes,
+        # which is after the poll: the poll would time out. Answering again and again
+        # while the command waits is the promise (its latency is benchmarked, not here).
+        assert len(times) >= 2, times
         assert "DATABASE FAILURE" in caplog.text and "lock timeout" in caplog.text
         later = httpx.post(
             f"{url}/api/commands", json=LOCATE, headers={"Authorization": f"Bearer {token}"}

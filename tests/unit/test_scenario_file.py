@@ -115,6 +115,15 @@ def test_missing_file(tmp_path: Path) -> None:
         load_scenario(tmp_path / "absent.yaml")
 
 
+def test_a_file_that_is_not_utf8_names_the_file(tmp_path: Path) -> None:
+    # Was a bare UnicodeDecodeError naming neither the file nor the reason.
+    path = tmp_path / "latin1.yaml"
+    path.write_bytes("scenario: café\n".encode("latin-1"))
+    with pytest.raises(ScenarioError, match="not UTF-8") as caught:
+        load_scenario(path)
+    assert caught.value.path == str(path) and caught.value.line == 0
+
+
 @pytest.mark.parametrize(
     ("text", "seconds"),
     [("500ms", 0.5), ("1s", 1), ("2m", 120), ("1h", 3600), ("1m30s", 90), (5, 5)],

@@ -132,6 +132,56 @@ def log_in(page: Any, site: Site, username: str, landing: str) -> None:
     page.wait_for_function("() => window.tenfour && window.tenfour.state")
 
 
+def logged_in(browser: Any, site: Site, username: str, landing: str, **options: Any) -> Any:
+    """A page in a browser context of its own (Playwright's ``options``; a desk screen
+    unless they say otherwise), logged in as ``username`` and arrived at ``landing``.
+    The caller closes ``page.context`` when done."""
+    context = browser.new_context(**{"viewport": DESKTOP, **options})
+    page = context.new_page()
+    log_in(page, site, username, landing)
+    return page
+
+
+#: An officer's phone: small, touch, and allowed to tell the MDT where it is.
+PHONE_CONTEXT: dict[str, Any] = {
+    "viewport": PHONE,
+    "is_mobile": True,
+    "has_touch": True,
+    "permissions": ["geolocation"],
+}
+
+
+def phone(browser: Any, site: Site, username: str, where: dict[str, float]) -> Any:
+    """``username``'s MDT on a phone standing at ``where`` (latitude, longitude)."""
+    return logged_in(browser, site, username, "/mdt", **PHONE_CONTEXT, geolocation=where)
+
+
+def journal(site: Site, type_: str) -> list[dict[str, Any]]:
+    """The data of every committed event of ``type_``, once reactions have settled."""
+    site.rt.service.settle()
+    return [dict(e.data) for e in site.rt.service.store.read() if e.type == type_]
+
+
+def journal_events(site: Site, type_: str) -> list[dict[str, Any]]:
+    """Every committed event of ``type_`` as exported (``to_json``: its data and
+    envelope in one flat object), once reactions have settled."""
+    site.rt.service.settle()
+    return [e.to_json() for e in site.rt.service.store.read() if e.type == type_]
+
+
+def run(page: Any, text: str) -> str:
+    """Type ``text`` into the console's command line, press Enter, and return what the
+    result line says about it (cleared first, so an earlier answer is never read)."""
+    line = page.locator("#command")
+    result = page.locator("#command-result")
+    result.evaluate("n => { n.textContent = ''; n.dataset.kind = ''; }")
+    line.fill(text)
+    line.press("Enter")
+    wait_for(lambda: result.get_attribute("data-kind") in ("ok", "error", "info"))
+    said: str = result.inner_text()
+    return said
+
+
 def screenshot(page: Any, name: str, **options: Any) -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / name

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import DESKTOP, Site, log_in, screenshot, wait_for, watch
+from .conftest import Site, logged_in, run, screenshot, wait_for, watch
 
 #: Near where Market Street and Mission Street run side by side, for the screenshot.
 MARKET_AND_SECOND = [37.7915, -122.4005]
@@ -17,21 +17,9 @@ MARKET_AND_SECOND = [37.7915, -122.4005]
 @pytest.fixture(scope="module")
 def console(browser: Any, site: Site) -> Any:
     site.account("taker", "dispatcher")
-    context = browser.new_context(viewport=DESKTOP)
-    page = context.new_page()
-    log_in(page, site, "taker", "/console")
+    page = logged_in(browser, site, "taker", "/console")
     yield page
-    context.close()
-
-
-def run(page: Any, text: str) -> str:
-    line = page.locator("#command")
-    result = page.locator("#command-result")
-    line.fill(text)
-    line.press("Enter")
-    wait_for(lambda: result.get_attribute("data-kind") in ("ok", "error"))
-    said: str = result.inner_text()
-    return said
+    page.context.close()
 
 
 def test_calls_make_incidents_and_duplicates_link(

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import DESKTOP, Site, log_in, wait_for, watch
+from .conftest import Site, logged_in, wait_for, watch
 
 CONTEXT = {
     "units": ["M-51", "ZPD-3", "ZPD-4", "ZPD-7", "ZPD-S1"],
@@ -27,11 +27,9 @@ CONTEXT = {
 @pytest.fixture(scope="module")
 def console(browser: Any, site: Site) -> Any:
     site.account("claw", "dispatcher")
-    context = browser.new_context(viewport=DESKTOP)
-    page = context.new_page()
-    log_in(page, site, "claw", "/console")
+    page = logged_in(browser, site, "claw", "/console")
     yield page
-    context.close()
+    page.context.close()
 
 
 def parse(page: Any, text: str) -> dict[str, Any]:

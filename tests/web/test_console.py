@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import DESKTOP, Site, log_in, wait_for, watch
+from .conftest import Site, logged_in, wait_for, watch
 
 HERE = {"lat": 37.7925893, "lon": -122.3958821}
 
@@ -16,11 +16,9 @@ HERE = {"lat": 37.7925893, "lon": -122.3958821}
 def console(browser: Any, site: Site) -> Any:
     site.account("claw", "dispatcher")
     site.account("boss", "supervisor", member="bogo")
-    context = browser.new_context(viewport=DESKTOP)
-    page = context.new_page()
-    log_in(page, site, "claw", "/console")
+    page = logged_in(browser, site, "claw", "/console")
     yield page
-    context.close()
+    page.context.close()
 
 
 def test_one_click_dispatch_of_the_recommended_units(

@@ -18,7 +18,16 @@ from tenfour.clock import SimClock
 from tenfour.domain.values import Actor
 from tests.api.conftest import START
 
-from .conftest import DESKTOP, Site, log_in, screenshot, start_site, wait_for, watch
+from .conftest import (
+    Site,
+    journal,
+    logged_in,
+    run,
+    screenshot,
+    start_site,
+    wait_for,
+    watch,
+)
 
 CLOCK = SimClock(START)
 HERE = {"lat": 37.7925893, "lon": -122.3958821}
@@ -32,11 +41,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
 @pytest.fixture(scope="module")
 def console(browser: Any, site: Site) -> Iterator[Any]:
     site.account("night", "dispatcher")
-    context = browser.new_context(viewport=DESKTOP)
-    page = context.new_page()
-    log_in(page, site, "night", "/console")
+    page = logged_in(browser, site, "night", "/console")
     yield page
-    context.close()
+    page.context.close()
 
 
 def advance(site: Site, **delta: float) -> None:
@@ -44,19 +51,16 @@ def advance(site: Site, **delta: float) -> None:
     site.rt.service.settle()
 
 
-def journal(site: Site, type_: str) -> list[dict[str, Any]]:
-    site.rt.service.settle()
-    return [dict(e.data) for e in site.rt.service.store.read() if e.type == type_]
-
-
-def run(page: Any, text: str) -> str:
-    line = page.locator("#command")
-    result = page.locator("#command-result")
-    line.fill(text)
-    line.press("Enter")
-    wait_for(lambda: result.get_attribute("data-kind") in ("ok", "error", "info"))
-    said: str = result.inner_text()
-    return said
+def on_scene(site: Site, unit: str, type_: str, priority: int) -> str:
+    """A new incident HERE with ``unit`` dispatched to it and on scene, so its
+    status-check timer runs (contact every 10 min); the incident's id."""
+    made = site.command(
+        "night", "incident.create", {"type": type_, "priority": priority, "location": HERE}
+    )
+    incident: str = made[0]["incident"]
+    site.command("night", "unit.dispatch", {"incident": incident, "units": [unit]})
+    site.command("night", "unit.status", {"unit": unit, "status": "onscene"})
+    return incident
 
 
 def lines(page: Any) -> int:
@@ -144,12 +148,7 @@ def test_an_unresponsive_crew_is_one_line_that_names_the_officers(
     console: Any, site: Site, errors: list[str]
 ) -> None:
     watch(console, errors)
-    made = site.command(
-        "night", "incident.create", {"type": "THEFT", "priority": 3, "location": HERE}
-    )
-    incident = made[0]["incident"]
-    site.command("night", "unit.dispatch", {"incident": incident, "units": ["ZPD-7"]})
-    site.command("night", "unit.status", {"unit": "ZPD-7", "status": "onscene"})
+    incident = on_scene(site, "ZPD-7", "THEFT", 3)
     advance(site, minutes=10, seconds=1)  # on scene: contact every 10 min
     row = console.locator('.alert-row[data-line="contact:unit:ZPD-7"]')
     row.wait_for()
@@ -183,12 +182,7 @@ def test_emergencies_come_first_ack_says_which_and_f9_jumps_there(
 ) -> None:
     watch(console, errors)
     # priority 2: an emergency's plan does not divert a unit from it
-    made = site.command(
-        "night", "incident.create", {"type": "ASSAULT", "priority": 2, "location": HERE}
-    )
-    quiet = made[0]["incident"]
-    site.command("night", "unit.dispatch", {"incident": quiet, "units": ["ZPD-9"]})
-    site.command("night", "unit.status", {"unit": "ZPD-9", "status": "onscene"})
+    quiet = on_scene(site, "ZPD-9", "ASSAULT", 2)
     advance(site, minutes=10, seconds=1)
     overdue = console.locator('.alert-row[data-kind="status_check_overdue"]')
     overdue.wait_for()

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import DESKTOP, Site, log_in, screenshot, wait_for, watch
+from .conftest import Site, journal, logged_in, screenshot, wait_for, watch
 
 HERE = {"lat": 37.7925893, "lon": -122.3958821}
 THERE = {"lat": 37.7948573, "lon": -122.4014146}
@@ -19,16 +19,9 @@ THERE = {"lat": 37.7948573, "lon": -122.4014146}
 @pytest.fixture(scope="module")
 def console(browser: Any, site: Site) -> Iterator[Any]:
     site.account("desk", "dispatcher")
-    context = browser.new_context(viewport=DESKTOP)
-    page = context.new_page()
-    log_in(page, site, "desk", "/console")
+    page = logged_in(browser, site, "desk", "/console")
     yield page
-    context.close()
-
-
-def journal(site: Site, type_: str) -> list[dict[str, Any]]:
-    site.rt.service.settle()
-    return [dict(e.data) for e in site.rt.service.store.read() if e.type == type_]
+    page.context.close()
 
 
 def incident(site: Site, type_: str, priority: int, at: dict[str, float]) -> str:

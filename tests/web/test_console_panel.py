@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import DESKTOP, Site, log_in, screenshot, wait_for, watch
+from .conftest import Site, journal, logged_in, run, screenshot, wait_for, watch
 
 HERE = {"lat": 37.7925893, "lon": -122.3958821}
 
@@ -19,27 +19,9 @@ HERE = {"lat": 37.7925893, "lon": -122.3958821}
 @pytest.fixture(scope="module")
 def console(browser: Any, site: Site) -> Iterator[Any]:
     site.account("panel", "dispatcher")
-    context = browser.new_context(viewport=DESKTOP)
-    page = context.new_page()
-    log_in(page, site, "panel", "/console")
+    page = logged_in(browser, site, "panel", "/console")
     yield page
-    context.close()
-
-
-def journal(site: Site, type_: str) -> list[dict[str, Any]]:
-    site.rt.service.settle()
-    return [dict(e.data) for e in site.rt.service.store.read() if e.type == type_]
-
-
-def run(page: Any, text: str) -> str:
-    line = page.locator("#command")
-    result = page.locator("#command-result")
-    result.evaluate("n => { n.textContent = ''; n.dataset.kind = ''; }")
-    line.fill(text)
-    line.press("Enter")
-    wait_for(lambda: result.get_attribute("data-kind") in ("ok", "error", "info"))
-    said: str = result.inner_text()
-    return said
+    page.context.close()
 
 
 def create(site: Site, type_: str, priority: int) -> str:

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import DESKTOP, Site, log_in, screenshot, wait_for, watch
+from .conftest import Site, logged_in, screenshot, wait_for, watch
 from .test_axe import assert_accessible
 
 #: 523 Mission Street, interpolated on the demo map between the 100 and 600 blocks.
@@ -24,11 +24,9 @@ MISSION_AND_1ST = (37.789771, -122.397564)
 @pytest.fixture(scope="module")
 def console(browser: Any, site: Site) -> Any:
     site.account("placer", "dispatcher")
-    context = browser.new_context(viewport=DESKTOP)
-    page = context.new_page()
-    log_in(page, site, "placer", "/console")
+    page = logged_in(browser, site, "placer", "/console")
     yield page
-    context.close()
+    page.context.close()
 
 
 def metres(a: tuple[float, float], b: tuple[float, float]) -> float:

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import PHONE, Site, log_in, wait_for, watch
+from .conftest import Site, journal_events, phone, wait_for, watch
 
 #: Where ZPD-3 (fangmeyer) starts its shift.
 ZPD3_HOME = {"latitude": 37.7880097, "longitude": -122.3998107}
@@ -18,22 +18,9 @@ HERE = {"lat": 37.7925893, "lon": -122.3958821}
 def mdt(browser: Any, site: Site) -> Any:
     site.account("claw", "dispatcher")
     site.account("fang", "officer", member="fangmeyer")
-    context = browser.new_context(
-        viewport=PHONE,
-        is_mobile=True,
-        has_touch=True,
-        geolocation=ZPD3_HOME,
-        permissions=["geolocation"],
-    )
-    page = context.new_page()
-    log_in(page, site, "fang", "/mdt")
+    page = phone(browser, site, "fang", ZPD3_HOME)
     yield page
-    context.close()
-
-
-def journal(site: Site, kind: str) -> list[dict[str, Any]]:
-    site.rt.service.settle()
-    return [e.to_json() for e in site.rt.service.store.read() if e.type == kind]
+    page.context.close()
 
 
 def test_my_unit_and_the_status_buttons(mdt: Any, site: Site, errors: list[str]) -> None:
@@ -41,8 +28,8 @@ def test_my_unit_and_the_status_buttons(mdt: Any, site: Site, errors: list[str])
     assert mdt.locator("#unit-id").inner_text() == "ZPD-3"
     assert "Fangmeyer" in mdt.locator("#who").inner_text()
     # the phone's position reached the server, for the member and the unit
-    wait_for(lambda: journal(site, "unit.located"))
-    located = journal(site, "member.located")[-1]
+    wait_for(lambda: journal_events(site, "unit.located"))
+    located = journal_events(site, "member.located")[-1]
     assert located["member"] == "fangmeyer" and located["lat"] == ZPD3_HOME["latitude"]
     # available: "pursuit" is not a change the server allows from here
     buttons = mdt.locator("#status-buttons button")
@@ -67,7 +54,7 @@ def test_check_in_and_backup(mdt: Any, site: Site, errors: list[str]) -> None:
     checked = mdt.locator("#me-result")
     mdt.locator("#checkin").click()
     wait_for(lambda: checked.inner_text().startswith("✓ checked in"))
-    assert journal(site, "member.checked_in")[-1]["member"] == "fangmeyer"
+    assert journal_events(site, "member.checked_in")[-1]["member"] == "fangmeyer"
     result = mdt.locator("#action-result")
     # backup needs an incident: said plainly, nothing sent
     mdt.get_by_role("button", name="Request backup").click()
@@ -81,7 +68,7 @@ def test_check_in_and_backup(mdt: Any, site: Site, errors: list[str]) -> None:
     assert mdt.get_by_label("How many units").input_value() == "1"
     mdt.get_by_role("button", name="Request backup").click()
     wait_for(lambda: result.inner_text() == "✓ backup of 1 unit requested from dispatch")
-    requested = journal(site, "backup.requested")[-1]
+    requested = journal_events(site, "backup.requested")[-1]
     assert requested["incident"] == incident and requested["urgency"] == "routine"
     assert requested["count"] == 1
     # the incident's details and timeline are on the MDT
@@ -112,7 +99,7 @@ def test_urgent_backup_for_two_units_sends_the_nearest_two(
     mdt.get_by_role("button", name="Urgent backup").click()
     result = mdt.locator("#action-result")
     wait_for(lambda: "are being sent" in result.inner_text())
-    requested = journal(site, "backup.requested")[-1]
+    requested = journal_events(site, "backup.requested")[-1]
     assert (requested["incident"], requested["count"], requested["urgency"]) == (
         incident,
         2,
@@ -120,7 +107,7 @@ def test_urgent_backup_for_two_units_sends_the_nearest_two(
     )
     sent = [
         e["unit"]
-        for e in journal(site, "unit.dispatched")
+        for e in journal_events(site, "unit.dispatched")
         if e["seq"] > requested["seq"] and e["by"] == "system"
     ]
     assert len(sent) == 2 and "ZPD-3" not in sent, sent
@@ -148,7 +135,7 @@ def test_a_short_press_asks_to_confirm_and_can_be_cancelled(
     mdt.keyboard.press("Space")
     confirm.wait_for()
     mdt.get_by_role("button", name="Cancel").click()
-    assert journal(site, "emergency.declared") == []
+    assert journal_events(site, "emergency.declared") == []
     assert errors == []
 
 
@@ -162,12 +149,12 @@ def test_holding_space_declares_the_emergency_and_help_is_shown(
     mdt.wait_for_timeout(700)
     progress = float(button.evaluate("b => b.style.getPropertyValue('--progress')") or 0)
     assert 0.2 < progress < 0.9  # the fill shows how long is left
-    assert journal(site, "emergency.declared") == []
+    assert journal_events(site, "emergency.declared") == []
     mdt.wait_for_timeout(1000)
     mdt.keyboard.up("Space")
     help_panel = mdt.locator("#help-coming")
     help_panel.wait_for()
-    declared = journal(site, "emergency.declared")
+    declared = journal_events(site, "emergency.declared")
     assert len(declared) == 1 and declared[0]["member"] == "fangmeyer"
     assert declared[0]["unit"] == "ZPD-3"
     # the MDT sent where the phone is
@@ -192,7 +179,7 @@ def test_once_cleared_the_emergency_button_works_again(
     officer could not call for help a second time in the same shift."""
     watch(mdt, errors)
     site.account("sarge", "supervisor")
-    first = journal(site, "emergency.declared")[-1]["emergency"]
+    first = journal_events(site, "emergency.declared")[-1]["emergency"]
     site.command("sarge", "emergency.clear", {"emergency": first})
     mdt.locator("#help-coming").wait_for(state="hidden")
     button = mdt.locator("#emergency")
@@ -202,7 +189,7 @@ def test_once_cleared_the_emergency_button_works_again(
     button.click()
     mdt.get_by_role("button", name="Yes, declare").click()
     mdt.locator("#help-coming").wait_for()
-    declared = journal(site, "emergency.declared")
+    declared = journal_events(site, "emergency.declared")
     assert len(declared) == 2 and declared[-1]["member"] == "fangmeyer"
     assert declared[-1]["emergency"] != first
     assert errors == []

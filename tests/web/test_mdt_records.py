@@ -11,25 +11,21 @@ from typing import Any
 
 import pytest
 
-from .conftest import PHONE, ZPD7_HOME, Site, log_in, screenshot, wait_for, watch
+from .conftest import (
+    ZPD7_HOME,
+    Site,
+    journal_events,
+    log_in,
+    phone,
+    screenshot,
+    wait_for,
+    watch,
+)
 
 HERE = {"lat": 37.7925893, "lon": -122.3958821}
 #: Where M-51 starts its shift.
 M51_HOME = {"latitude": 37.7871562, "longitude": -122.4098893}
 CAR_LAPTOP = {"width": 1366, "height": 768}
-
-
-def phone(browser: Any, site: Site, user: str, where: dict[str, float]) -> Any:
-    context = browser.new_context(
-        viewport=PHONE,
-        is_mobile=True,
-        has_touch=True,
-        geolocation=where,
-        permissions=["geolocation"],
-    )
-    page = context.new_page()
-    log_in(page, site, user, "/mdt")
-    return page
 
 
 @pytest.fixture(scope="module")
@@ -41,14 +37,9 @@ def hopps(browser: Any, site: Site) -> Iterator[Any]:
     page.context.close()
 
 
-def journal(site: Site, kind: str) -> list[dict[str, Any]]:
-    site.rt.service.settle()
-    return [e.to_json() for e in site.rt.service.store.read() if e.type == kind]
-
-
 def test_i_start_a_traffic_stop_at_my_position(hopps: Any, site: Site, errors: list[str]) -> None:
     watch(hopps, errors)
-    wait_for(lambda: journal(site, "member.located"))
+    wait_for(lambda: journal_events(site, "member.located"))
     assert hopps.locator("#records").is_hidden()  # nothing to record on yet
     hopps.locator("#start-box summary").click()
     assert "this phone's GPS" in hopps.locator("#start-where").inner_text()
@@ -58,7 +49,7 @@ def test_i_start_a_traffic_stop_at_my_position(hopps: Any, site: Site, errors: l
     hopps.get_by_role("button", name="Start incident at my position").click()
     result = hopps.locator("#start-form .result")
     wait_for(lambda: result.inner_text().startswith("✓ incident"))
-    created = journal(site, "incident.created")[-1]
+    created = journal_events(site, "incident.created")[-1]
     assert created["source"] == "officer" and created["by"] == "hopps"
     assert (created["member"], created["unit"]) == ("hopps", "ZPD-7")
     assert (created["incident_type"], created["priority"]) == ("TRAFFIC_STOP", 4)
@@ -78,18 +69,18 @@ def test_i_add_a_witness_and_arrest_a_suspect_with_my_partner(
     hopps: Any, site: Site, errors: list[str]
 ) -> None:
     watch(hopps, errors)
-    incident = journal(site, "incident.created")[-1]["incident"]
+    incident = journal_events(site, "incident.created")[-1]["incident"]
     # a subject without a description is refused on the phone, next to the field
     hopps.locator("#subject-box summary").click()
     hopps.get_by_role("button", name="Add subject").click()
     assert hopps.locator("#subject-description").get_attribute("aria-invalid") == "true"
     assert "Describe the subject" in hopps.locator("#subject-description-error").inner_text()
-    assert journal(site, "subject.added") == []
+    assert journal_events(site, "subject.added") == []
     hopps.locator("#subject-role").select_option("witness")
     hopps.locator("#subject-description").fill("woman in a yellow coat, saw the driver run north")
     hopps.get_by_role("button", name="Add subject").click()
     wait_for(lambda: hopps.locator("#subject-form .result").inner_text().startswith("✓ witness"))
-    witness = journal(site, "subject.added")[-1]
+    witness = journal_events(site, "subject.added")[-1]
     assert (witness["incident"], witness["role"], witness["by"]) == (incident, "witness", "hopps")
     assert witness["description"] == "woman in a yellow coat, saw the driver run north"
     assert hopps.locator("#subject-description").get_attribute("aria-invalid") is None
@@ -100,18 +91,20 @@ def test_i_add_a_witness_and_arrest_a_suspect_with_my_partner(
     # no charge: refused next to the charges, nothing journaled
     hopps.get_by_role("button", name="Record arrest").click()
     assert hopps.locator("#arrest-charges").get_attribute("aria-invalid") == "true"
-    assert journal(site, "arrest.recorded") == []
+    assert journal_events(site, "arrest.recorded") == []
     hopps.get_by_label("Charges (one per line)").fill(
         "Evading arrest\n\nDriving without a licence\n"
     )
     hopps.get_by_label("Nick Wilde (wilde)").check()
     hopps.get_by_role("button", name="Record arrest").click()
     wait_for(lambda: hopps.locator("#arrest-form .result").inner_text().startswith("✓ arrest"))
-    arrest = journal(site, "arrest.recorded")[-1]
+    arrest = journal_events(site, "arrest.recorded")[-1]
     assert arrest["incident"] == incident and arrest["by"] == "hopps"
     assert arrest["charges"] == ["Evading arrest", "Driving without a licence"]
     assert arrest["members"] == ["hopps", "wilde"]
-    suspect = next(s for s in journal(site, "subject.added") if s["subject"] == arrest["subject"])
+    suspect = next(
+        s for s in journal_events(site, "subject.added") if s["subject"] == arrest["subject"]
+    )
     assert suspect["role"] == "suspect"
     assert suspect["description"] == "male, 30s, red hoodie, tattoo on left hand"
     # the suspect can be picked for the next arrest; the form is ready for it
@@ -128,7 +121,7 @@ def test_the_timeline_reads_the_servers_sentences_with_the_event_in_the_title(
     hopps: Any, site: Site, errors: list[str]
 ) -> None:
     watch(hopps, errors)
-    incident = journal(site, "incident.created")[-1]["incident"]
+    incident = journal_events(site, "incident.created")[-1]["incident"]
     hopps.locator('#incident-details li[title="arrest.recorded"]').wait_for()
     timeline = {e["seq"]: e for e in site.get("desk", f"/api/incidents/{incident}")["timeline"]}
     lines = hopps.locator("#incident-details .timeline li")
@@ -170,18 +163,20 @@ def test_an_ambulance_transports_its_patient_and_arrives_with_the_times(
     # a new patient needs a description: refused next to it
     medic.get_by_role("button", name="Start transport").click()
     assert medic.locator("#transport-description").get_attribute("aria-invalid") == "true"
-    assert journal(site, "transport.started") == []
+    assert journal_events(site, "transport.started") == []
     medic.get_by_label("Patient's description").fill("adult male, 40s, chest pain, conscious")
     medic.get_by_role("button", name="Start transport").click()
     going = medic.locator('.transport-line[data-phase="transporting"]')
     going.wait_for()
-    started = journal(site, "transport.started")[-1]
+    started = journal_events(site, "transport.started")[-1]
     assert (started["unit"], started["incident"], started["destination"]) == (
         "M-51",
         incident,
         "ZGH",
     )
-    patient = next(s for s in journal(site, "subject.added") if s["subject"] == started["patient"])
+    patient = next(
+        s for s in journal_events(site, "subject.added") if s["subject"] == started["patient"]
+    )
     assert (patient["role"], patient["description"]) == (
         "patient",
         "adult male, 40s, chest pain, conscious",
@@ -192,7 +187,7 @@ def test_an_ambulance_transports_its_patient_and_arrives_with_the_times(
     medic.get_by_role("button", name="Arrived at hospital").click()
     there = medic.locator('.transport-line[data-phase="athospital"]')
     there.wait_for()
-    arrived = journal(site, "transport.arrived")[-1]
+    arrived = journal_events(site, "transport.arrived")[-1]
     assert (arrived["unit"], arrived["destination"]) == ("M-51", "ZGH")
     times = [t.get_attribute("datetime") for t in there.locator("time").all()]
     assert times == [started["at"], arrived["at"]]

@@ -19,7 +19,16 @@ import pytest
 from tenfour.clock import SimClock
 from tests.api.conftest import START
 
-from .conftest import PHONE, ZPD7_HOME, Site, log_in, screenshot, start_site, wait_for, watch
+from .conftest import (
+    ZPD7_HOME,
+    Site,
+    journal_events,
+    phone,
+    screenshot,
+    start_site,
+    wait_for,
+    watch,
+)
 
 CLOCK = SimClock(START)
 #: Where hopps runs to on foot, 400 m from the car.
@@ -40,27 +49,16 @@ def crew(browser: Any, site: Site) -> Iterator[dict[str, Any]]:
     out: dict[str, Any] = {}
     contexts = []
     for user, name in (("judy", "hopps"), ("nick", "wilde")):
-        context = browser.new_context(
-            viewport=PHONE,
-            is_mobile=True,
-            has_touch=True,
-            geolocation=ZPD7_HOME,
-            permissions=["geolocation"],
-        )
-        contexts.append(context)
-        page = context.new_page()
-        log_in(page, site, user, "/mdt")
-        out[name], out[f"{name}-context"] = page, context
+        page = phone(browser, site, user, ZPD7_HOME)
+        contexts.append(page.context)
+        out[name], out[f"{name}-context"] = page, page.context
     # both phones have told the server where they are
-    wait_for(lambda: {e["member"] for e in journal(site, "member.located")} >= {"hopps", "wilde"})
+    wait_for(
+        lambda: {e["member"] for e in journal_events(site, "member.located")} >= {"hopps", "wilde"}
+    )
     yield out
     for context in contexts:
         context.close()
-
-
-def journal(site: Site, kind: str) -> list[dict[str, Any]]:
-    site.rt.service.settle()
-    return [e.to_json() for e in site.rt.service.store.read() if e.type == kind]
 
 
 def advance(site: Site, seconds: float) -> None:
@@ -80,7 +78,7 @@ def test_my_foot_pursuit_is_timed_for_me_and_the_prompt_clears_when_i_check_in(
     hopps.locator("#member-note").fill("northbound on Kearny after a man in a red hoodie")
     hopps.get_by_role("button", name="I'm in foot pursuit").click()
     hopps.locator('#member-buttons [data-status="pursuit"][aria-pressed="true"]').wait_for()
-    changed = journal(site, "member.status_changed")[-1]
+    changed = journal_events(site, "member.status_changed")[-1]
     assert (changed["member"], changed["to"], changed["by"]) == ("hopps", "pursuit", "hopps")
     assert changed["text"] == "northbound on Kearny after a man in a red hoodie"
     assert hopps.locator("#member-note").input_value() == ""
@@ -92,12 +90,14 @@ def test_my_foot_pursuit_is_timed_for_me_and_the_prompt_clears_when_i_check_in(
     advance(site, 40)
     wilde.locator("#checkin").click()
     wait_for(lambda: wilde.locator("#me-result").inner_text().startswith("✓ checked in"))
-    checked = journal(site, "member.checked_in")[-1]
+    checked = journal_events(site, "member.checked_in")[-1]
     assert (checked["member"], checked["by"]) == ("wilde", "wilde")
     assert hopps.locator("#check-prompt").is_hidden()
     before = tones(hopps)
     advance(site, 21)  # 61 s since her own last contact
-    overdue = [a for a in journal(site, "alert.raised") if a["kind"] == "status_check_overdue"]
+    overdue = [
+        a for a in journal_events(site, "alert.raised") if a["kind"] == "status_check_overdue"
+    ]
     assert [a["member"] for a in overdue] == ["hopps"]
     # her MDT asks whether she is OK, at once and in big; his does not
     prompt = hopps.locator("#check-prompt")
@@ -111,9 +111,9 @@ def test_my_foot_pursuit_is_timed_for_me_and_the_prompt_clears_when_i_check_in(
     screenshot(hopps, "mdt-check-prompt.png")
     ok.click()
     prompt.wait_for(state="hidden")
-    checked = journal(site, "member.checked_in")[-1]
+    checked = journal_events(site, "member.checked_in")[-1]
     assert (checked["member"], checked["by"]) == ("hopps", "hopps")
-    resolved = wait_for(lambda: journal(site, "alert.resolved"))
+    resolved = wait_for(lambda: journal_events(site, "alert.resolved"))
     assert resolved[-1]["alert"] == overdue[0]["alert"]
     assert resolved[-1]["reason"] == "contact made"
     assert errors == []
@@ -126,11 +126,11 @@ def test_the_prompt_leaves_when_dispatch_reaches_me_by_radio(
     advance(site, 61)  # silent again, still in her foot pursuit
     prompt = hopps.locator("#check-prompt")
     prompt.wait_for()
-    alert = [a for a in journal(site, "alert.raised") if a.get("member") == "hopps"][-1]
+    alert = [a for a in journal_events(site, "alert.raised") if a.get("member") == "hopps"][-1]
     # the dispatcher raised her on the radio and records it for her
     site.command("desk", "member.checkin", {"member": "hopps", "text": "on radio, code 4"})
     prompt.wait_for(state="hidden")
-    assert journal(site, "alert.resolved")[-1]["alert"] == alert["alert"]
+    assert journal_events(site, "alert.resolved")[-1]["alert"] == alert["alert"]
     # back in the car: no more check-ins of her own
     hopps.get_by_role("button", name="I'm back with the unit").click()
     hopps.locator('#member-buttons [data-status="with_unit"][aria-pressed="true"]').wait_for()
@@ -166,13 +166,13 @@ def test_officer_down_for_my_partner_goes_to_my_position(
     confirm.wait_for()
     assert "Nick Wilde" in confirm.inner_text()
     hopps.get_by_role("button", name="Cancel").click()
-    assert confirm.is_hidden() and journal(site, "emergency.declared") == []
+    assert confirm.is_hidden() and journal_events(site, "emergency.declared") == []
     # held: declared
     button.focus()
     hopps.keyboard.down("Space")
     hopps.wait_for_timeout(1700)
     hopps.keyboard.up("Space")
-    declared = wait_for(lambda: journal(site, "emergency.declared"))[-1]
+    declared = wait_for(lambda: journal_events(site, "emergency.declared"))[-1]
     assert (declared["member"], declared["by"]) == ("wilde", "hopps")
     mine = site.rt.service.state.members["hopps"].location
     assert mine is not None
@@ -195,7 +195,7 @@ def test_my_partners_emergency_sounds_on_my_mdt_until_i_silence_it(
     crew: dict[str, Any], site: Site, errors: list[str]
 ) -> None:
     hopps, wilde = watch(crew["hopps"], errors), watch(crew["wilde"], errors)
-    emergency = journal(site, "emergency.declared")[-1]["emergency"]
+    emergency = journal_events(site, "emergency.declared")[-1]["emergency"]
     site.command("sarge", "emergency.clear", {"emergency": emergency})
     hopps.locator("#partner-down").wait_for(state="hidden")
     assert hopps.locator("#down-result").inner_text() == ""  # that one is over
@@ -207,7 +207,7 @@ def test_my_partners_emergency_sounds_on_my_mdt_until_i_silence_it(
     button.click()
     wilde.get_by_role("button", name="Yes, declare").click()
     wilde.locator("#help-coming").wait_for()
-    declared = journal(site, "emergency.declared")[-1]
+    declared = journal_events(site, "emergency.declared")[-1]
     assert (declared["member"], declared["by"]) == ("wilde", "wilde")
     # at once on her MDT, with the alarm, repeating
     banner = hopps.locator("#partner-down")

@@ -18,7 +18,16 @@ import pytest
 from tenfour.clock import SimClock
 from tests.api.conftest import START
 
-from .conftest import DESKTOP, PHONE, ZPD7_HOME, Site, log_in, start_site, wait_for, watch
+from .conftest import (
+    ZPD7_HOME,
+    Site,
+    journal_events,
+    logged_in,
+    phone,
+    start_site,
+    wait_for,
+    watch,
+)
 
 CLOCK = SimClock(START)
 HERE = {"lat": 37.7925893, "lon": -122.3958821}
@@ -30,37 +39,17 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     yield from start_site(tmp_path_factory.mktemp("messages"), clock=CLOCK)
 
 
-def phone(browser: Any, site: Site, user: str, where: dict[str, float]) -> Any:
-    context = browser.new_context(
-        viewport=PHONE,
-        is_mobile=True,
-        has_touch=True,
-        geolocation=where,
-        permissions=["geolocation"],
-    )
-    page = context.new_page()
-    log_in(page, site, user, "/mdt")
-    return page
-
-
 @pytest.fixture(scope="module")
 def pages(browser: Any, site: Site) -> Iterator[dict[str, Any]]:
     site.account("desk", "dispatcher")
     site.account("judy", "officer", member="hopps")  # ZPD-7, with wilde
     site.account("fang", "officer", member="fangmeyer")  # ZPD-3
-    context = browser.new_context(viewport=DESKTOP)
-    desk = context.new_page()
-    log_in(desk, site, "desk", "/console")
+    desk = logged_in(browser, site, "desk", "/console")
     found = {"desk": desk, "judy": phone(browser, site, "judy", ZPD7_HOME)}
     found["fang"] = phone(browser, site, "fang", ZPD7_HOME)
     yield found
     for page in found.values():
         page.context.close()
-
-
-def journal(site: Site, type_: str) -> list[dict[str, Any]]:
-    site.rt.service.settle()
-    return [e.to_json() for e in site.rt.service.store.read() if e.type == type_]
 
 
 def caught_up(page: Any, seq: int) -> bool:
@@ -77,7 +66,7 @@ def test_a_message_to_a_unit_reaches_its_crew_only_and_the_receipts_come_back(
     desk.locator("#msg-text").fill("Come by the station after the call")
     desk.locator("#msg-form").get_by_role("button", name="Send").click()
     wait_for(lambda: desk.locator("#msg-result").inner_text().startswith("✓"))
-    [sent] = journal(site, "message.sent")
+    [sent] = journal_events(site, "message.sent")
     assert (sent["to"], sent["unit"], sent["recipients"]) == ("unit", "ZPD-7", ["hopps", "wilde"])
 
     # hopps's MDT gets it, unread, and confirms receipt by itself.
@@ -85,8 +74,8 @@ def test_a_message_to_a_unit_reaches_its_crew_only_and_the_receipts_come_back(
     item.wait_for()
     assert "unread" in (item.get_attribute("class") or "")
     assert judy.locator("#unread").text_content() == "1 unread"
-    wait_for(lambda: [d["reader"] for d in journal(site, "message.delivered")] == ["hopps"])
-    assert journal(site, "message.read") == []
+    wait_for(lambda: [d["reader"] for d in journal_events(site, "message.delivered")] == ["hopps"])
+    assert journal_events(site, "message.read") == []
     # fangmeyer, on another unit, never receives it: not in his state, not on his MDT.
     wait_for(lambda: caught_up(fang, sent["seq"]))
     assert fang.evaluate("() => Object.keys(window.tenfour.state.messages)") == []
@@ -95,8 +84,8 @@ def test_a_message_to_a_unit_reaches_its_crew_only_and_the_receipts_come_back(
 
     # She opens it: read, text shown; the console shows both receipts.
     item.get_by_role("button").click()
-    wait_for(lambda: journal(site, "message.read"))
-    [read] = journal(site, "message.read")
+    wait_for(lambda: journal_events(site, "message.read"))
+    [read] = journal_events(site, "message.read")
     assert (read["message"], read["reader"], read["by"]) == (sent["message"], "hopps", "hopps")
     item.locator(".message-text", has_text="Come by the station").wait_for()
     assert judy.locator("#unread").is_hidden()
@@ -112,7 +101,7 @@ def test_an_officers_canned_message_reaches_the_console_which_receipts_it(
     desk, judy = watch(pages["desk"], errors), watch(pages["judy"], errors)
     judy.locator('#canned button[data-canned="supervisor"]').click()
     wait_for(lambda: judy.locator("#canned-result").inner_text().startswith("✓"))
-    sent = journal(site, "message.sent")[-1]
+    sent = journal_events(site, "message.sent")[-1]
     assert (sent["to"], sent["text"], sent["from_member"]) == (
         "dispatch",
         "Need a supervisor",
@@ -120,14 +109,14 @@ def test_an_officers_canned_message_reaches_the_console_which_receipts_it(
     )
     # The console has it on screen: it confirms receipt, and shows it unread.
     wait_for(lambda: "1 unread" in desk.locator("#messages-toggle").inner_text())
-    wait_for(lambda: journal(site, "message.delivered")[-1]["reader"] == "dispatch")
+    wait_for(lambda: journal_events(site, "message.delivered")[-1]["reader"] == "dispatch")
     receipt = judy.locator(f'#sent li[data-message="{sent["message"]}"] .receipt')
     wait_for(lambda: receipt.get_attribute("data-receipt") == "delivered")
     desk.locator(f'#msg-list li[data-message="{sent["message"]}"]').get_by_role(
         "button", name="Mark read"
     ).click()
     wait_for(lambda: receipt.get_attribute("data-receipt") == "read")
-    assert journal(site, "message.read")[-1]["reader"] == "dispatch"
+    assert journal_events(site, "message.read")[-1]["reader"] == "dispatch"
     assert desk.locator("#messages-toggle").inner_text() == "Messages"
     assert errors == []
 
@@ -151,10 +140,12 @@ def test_an_unread_priority_message_raises_its_alert_and_reading_resolves_it(
     CLOCK.advance_to(CLOCK.now() + timedelta(seconds=121))  # the default: 120 s
     site.rt.service.settle()
     line.wait_for()
-    [raised] = [a for a in journal(site, "alert.raised") if a["kind"] == "message_unread"]
+    [raised] = [a for a in journal_events(site, "alert.raised") if a["kind"] == "message_unread"]
     assert (raised["message"], raised["member"]) == (sent["message"], "hopps")
     item.get_by_role("button").click()
-    wait_for(lambda: [r for r in journal(site, "alert.resolved") if r["kind"] == "message_unread"])
+    wait_for(
+        lambda: [r for r in journal_events(site, "alert.resolved") if r["kind"] == "message_unread"]
+    )
     line.wait_for(state="detached")
     assert errors == []
 
@@ -170,8 +161,8 @@ def test_a_hospital_on_diversion_is_journaled_and_warned_in_the_transport_picker
     form.locator("select[name=services]").select_option(["stroke", "trauma"])
     form.locator('input[data-bed="icu"]').fill("2")
     form.get_by_role("button", name="Save").click()
-    wait_for(lambda: journal(site, "facility.status_changed"))
-    [changed] = journal(site, "facility.status_changed")
+    wait_for(lambda: journal_events(site, "facility.status_changed"))
+    [changed] = journal_events(site, "facility.status_changed")
     assert (changed["facility"], changed["state"], changed["services"], changed["beds"]) == (
         "ZGH",
         "diversion",
@@ -204,8 +195,8 @@ def test_a_hospital_on_diversion_is_journaled_and_warned_in_the_transport_picker
     # ...and a transport started anyway is journaled with the warning, shown to the crew.
     medic.get_by_label("Patient's description").fill("adult female, 70s, facial droop")
     medic.get_by_role("button", name="Start transport").click()
-    wait_for(lambda: journal(site, "transport.started"))
-    started = journal(site, "transport.started")[-1]
+    wait_for(lambda: journal_events(site, "transport.started"))
+    started = journal_events(site, "transport.started")[-1]
     assert (started["need"], started["warning"]) == ("stroke", started["warning"])
     assert "on diversion for stroke" in started["warning"]
     wait_for(lambda: "⚠" in medic.locator("#transport-result").inner_text())

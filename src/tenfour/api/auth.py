@@ -61,6 +61,21 @@ def session_account(rt: Runtime, token: str | None, *, touch: bool = True) -> Ac
     )
 
 
+def set_session_cookie(response: Response, token: str, request: Request, rt: Runtime) -> None:
+    """Give the browser the session ``token``: out of the pages' scripts' reach
+    (HttpOnly), never sent by another site's request (SameSite strict), kept as long
+    as a session may live."""
+    response.set_cookie(
+        COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        secure=secure_cookies(request, rt),
+        max_age=int(rt.settings.session_lifetime.total_seconds()),
+        path="/",
+    )
+
+
 def secure_cookies(request: Request, rt: Runtime) -> bool:
     """Whether cookies get the Secure flag: as configured, else when the request came
     over https (TLS here, or a trusted proxy that says so in X-Forwarded-Proto)."""
@@ -258,15 +273,7 @@ def login(
     account = outcome.account
     token = rt.accounts.open_session(account.username, now=now)
     rt.audit("login", account.username, "ok", source, f"role {account.role}")
-    response.set_cookie(
-        COOKIE,
-        token,
-        httponly=True,
-        samesite="strict",
-        secure=secure_cookies(request, rt),
-        max_age=int(settings.session_lifetime.total_seconds()),
-        path="/",
-    )
+    set_session_cookie(response, token, request, rt)
     return Me(username=account.username, role=account.role, member=account.member, token=token)
 
 
@@ -368,7 +375,6 @@ def change_password(
     `audit.account` event."""
     now = rt.now()
     source = source_of(request)
-    settings = rt.settings
     outcome = _check_password(
         rt,
         account.username,
@@ -432,13 +438,5 @@ def change_password(
         f"by the account itself; {others} other sessions ended",
         target=account.username,
     )
-    response.set_cookie(
-        COOKIE,
-        token,
-        httponly=True,
-        samesite="strict",
-        secure=secure_cookies(request, rt),
-        max_age=int(settings.session_lifetime.total_seconds()),
-        path="/",
-    )
+    set_session_cookie(response, token, request, rt)
     return PasswordChanged(username=account.username, sessions_ended=others, token=token)

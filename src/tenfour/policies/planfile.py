@@ -18,11 +18,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from tenfour.policies.config import NeedName, Plan, PlanKey
-from tenfour.sim.yaml_lines import LineDict, line_of, load_yaml
+from tenfour.sim.yaml_lines import LineDict, YamlFileError, line_at, line_of, read_yaml_file
 
 
 class PlanFileError(ValueError):
@@ -41,16 +40,9 @@ def load_plan_file(path: str | Path) -> PlanFile:
     """The plans in the YAML file at ``path``; ``PlanFileError`` says what is wrong."""
     where = str(path)
     try:
-        raw = load_yaml(Path(path).read_text(encoding="utf-8"))
-    except OSError as error:
-        raise PlanFileError(f"{where}: cannot read: {error.strerror}") from None
-    except UnicodeDecodeError:
-        raise PlanFileError(f"{where}: cannot read: not UTF-8 text") from None
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        at = f":{mark.line + 1}" if mark is not None else ""
-        problem = getattr(error, "problem", None) or error
-        raise PlanFileError(f"{where}{at}: not valid YAML: {problem}") from None
+        raw = read_yaml_file(path)
+    except YamlFileError as error:
+        raise PlanFileError(str(error)) from None
     if not isinstance(raw, LineDict):
         raise PlanFileError(
             f"{where}: a plan file is a YAML mapping with plans: (type code -> need -> units)"
@@ -64,11 +56,7 @@ def load_plan_file(path: str | Path) -> PlanFile:
 def _describe(where: str, raw: LineDict, error: Any) -> str:
     """``FILE:LINE: plans.DRUGS/P1.police: reason`` for one pydantic error."""
     path = [str(p) for p in error["loc"] if p != "[key]"]
-    line, node = line_of(raw), raw
-    for key in path:
-        if not isinstance(node, LineDict) or key not in node:
-            break
-        line, node = line_of(node, key), node[key]
+    line = line_at(raw, path) or line_of(raw)
     reason = error["msg"].removeprefix("Value error, ")
     if error["type"] == "extra_forbidden":
         reason = "unknown setting (allowed: plans, needs)"

@@ -13,12 +13,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from tenfour.domain.commands import COMMANDS
 from tenfour.domain.values import Actor
 from tenfour.domain.vocabulary import ENVELOPE, EVENT_FIELDS
-from tenfour.sim.yaml_lines import LineDict, line_of, load_yaml
+from tenfour.sim.yaml_lines import LineDict, YamlFileError, line_of, read_yaml_file
 
 LABEL = re.compile(r"^@([A-Za-z0-9_.-]+)$")
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
@@ -171,15 +169,9 @@ def load_scenario(path: str | Path) -> Scenario:
     """Read and check a scenario file; raise ``ScenarioError`` naming the line."""
     where = str(path)
     try:
-        raw = load_yaml(Path(path).read_text(encoding="utf-8"))
-    except OSError as error:
-        raise ScenarioError(where, 0, f"cannot read: {error.strerror}") from None
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else 0
-        raise ScenarioError(
-            where, line, f"not valid YAML: {getattr(error, 'problem', error)}"
-        ) from None
+        raw = read_yaml_file(path)
+    except YamlFileError as error:
+        raise ScenarioError(error.path, error.line, error.reason) from None
     if not isinstance(raw, LineDict):
         raise ScenarioError(where, 0, "a scenario is a YAML mapping (scenario:, steps:, ...)")
     _check_keys(where, raw, {"scenario", "steps"}, _TOP - {"scenario", "steps"}, "scenario")

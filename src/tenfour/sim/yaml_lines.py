@@ -1,7 +1,14 @@
-"""YAML loading that remembers line numbers, so scenario errors can name the line."""
+"""YAML loading that remembers line numbers, so errors in a file can name the line.
+
+Scenario files, policy settings and plan files are all read by ``read_yaml_file``;
+``line_at`` finds the line of a field path (``plans.MEDICAL/P1.engine``) in what
+it read.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -60,3 +67,41 @@ def line_of(value: Any, key: str | None = None) -> int:
             return value.key_lines[key]
         return value.line
     return int(getattr(value, "line", 0))
+
+
+class YamlFileError(ValueError):
+    """A YAML file that cannot be read or parsed: the file, the line (0: not known)
+    and why, shown as ``FILE:LINE: reason``."""
+
+    def __init__(self, path: str, line: int, reason: str) -> None:
+        self.path, self.line, self.reason = path, line, reason
+        super().__init__(f"{path}:{line}: {reason}" if line else f"{path}: {reason}")
+
+
+def read_yaml_file(path: str | Path) -> Any:
+    """The YAML document in the file at ``path``, its mappings ``LineDict``s;
+    ``YamlFileError`` if it cannot be read, is not UTF-8, or is not valid YAML."""
+    where = str(path)
+    try:
+        return load_yaml(Path(path).read_text(encoding="utf-8"))
+    except OSError as error:
+        raise YamlFileError(where, 0, f"cannot read: {error.strerror}") from None
+    except UnicodeDecodeError:
+        raise YamlFileError(where, 0, "cannot read: not UTF-8 text") from None
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else 0
+        problem = getattr(error, "problem", None) or error
+        raise YamlFileError(where, line, f"not valid YAML: {problem}") from None
+
+
+def line_at(raw: Any, path: Sequence[str]) -> int:
+    """The line of the deepest key along ``path`` that ``raw`` holds (``["timers",
+    "pursuit_s"]``), so an error in a value names the line it is on; 0 if ``raw``
+    holds not even the first key."""
+    line, node = 0, raw
+    for key in path:
+        if not isinstance(node, LineDict) or key not in node:
+            break
+        line, node = line_of(node, key), node[key]
+    return line

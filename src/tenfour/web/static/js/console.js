@@ -28,15 +28,7 @@ $("#who").textContent = `${me.username} · ${me.role}`;
 // The admin page is for admins only (the server refuses anyone else with a 403 page).
 $("#admin-link").hidden = me.role !== "admin";
 $("#logout").addEventListener("click", () => session.logout());
-const soundButton = $("#sound");
-soundButton.addEventListener("click", () => alarm.unlock());
-alarm.onChange((on) => {
-  soundButton.hidden = on;
-});
-alarm.ensure();
-setTimeout(() => {
-  soundButton.hidden = alarm.enabled;
-}, 300);
+alarm.showWhileOff($("#sound"));
 
 const conn = $("#conn");
 function updateConn() {

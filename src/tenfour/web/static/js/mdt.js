@@ -63,15 +63,7 @@ barMenu.addEventListener("keydown", (e) => {
 document.addEventListener("click", (e) => {
   if (barMenu.open && !barMenu.contains(e.target)) barMenu.open = false;
 });
-const soundButton = $("#sound");
-soundButton.addEventListener("click", () => alarm.unlock());
-alarm.onChange((on) => {
-  soundButton.hidden = on;
-});
-alarm.ensure();
-setTimeout(() => {
-  soundButton.hidden = alarm.enabled;
-}, 300);
+alarm.showWhileOff($("#sound"));
 
 const conn = $("#conn");
 feed.on((kind, detail) => {

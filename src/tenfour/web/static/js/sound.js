@@ -43,6 +43,20 @@ export class Alarm {
     if (context && context.state === "suspended") context.resume().then(() => this.changed());
   }
 
+  /** Show `button` ("Sound is off") only while the browser keeps the sound off; a click
+   * on it (or any key or tap) turns the sound on. */
+  showWhileOff(button) {
+    button.addEventListener("click", () => this.unlock());
+    this.onChange((on) => {
+      button.hidden = on;
+    });
+    this.ensure();
+    // A page the browser lets play at once fires no statechange: look again shortly.
+    setTimeout(() => {
+      button.hidden = this.enabled;
+    }, 300);
+  }
+
   /** Two alternating tones, loud enough to be heard across a dispatch room. */
   emergency() {
     this.play([[880, 0.0], [660, 0.25], [880, 0.5], [660, 0.75]], 0.25, 0.35);
