@@ -2,6 +2,8 @@
 ``emergency.declare`` reaches 200 connected live-feed clients.
 
 Run: ``.venv/bin/python -m bench.bench_api [--seconds 10] [--connections 16] [--clients 200]``.
+``--fan-out-only`` skips the command load; ``--src DIR`` runs the server from another
+source tree (a before/after in the same conditions).
 
 The server runs as its own process (``tenfour serve``) on a temporary SQLite journal
 with the demo city. Load comes from ``wrk`` (Debian package ``wrk``) when installed,
@@ -55,9 +57,8 @@ end
 """
 
 
-def start_server(database: str, port: int, *extra: str) -> subprocess.Popen[str]:
-    """``tenfour serve`` in its own process with the bench's accounts (bench, sarge,
-    nick; one password), once its health answers (bench_abuse uses it too)."""
+def make_accounts(database: str) -> None:
+    """The bench's accounts: bench, sarge, nick, one password."""
     with open_accounts(database) as accounts:
         now = datetime.now(UTC)
         for username, role, member in (
@@ -67,12 +68,31 @@ def start_server(database: str, port: int, *extra: str) -> subprocess.Popen[str]
         ):
             if accounts.get(username) is None:
                 accounts.create(username, role, PASSWORD, member=member, now=now)
-    tenfour = str(Path(sys.executable).with_name("tenfour"))
+
+
+def start_server(
+    database: str, port: int, *extra: str, src: str | None = None
+) -> subprocess.Popen[str]:
+    """``tenfour serve`` in its own process with the bench's accounts (bench, sarge,
+    nick; one password), once its health answers (bench_abuse uses it too). ``src``:
+    run the ``tenfour`` package found there instead (another release, for a before/after
+    in one run)."""
+    tenfour = [str(Path(sys.executable).with_name("tenfour"))]
+    env = None
+    if src is None:
+        make_accounts(database)
+    else:
+        # That release makes its own database (its schema may be older than ours).
+        env = {**os.environ, "PYTHONPATH": f"{src}{os.pathsep}{Path.cwd()}"}
+        make = f"from bench.bench_api import make_accounts; make_accounts({database!r})"
+        subprocess.run([sys.executable, "-c", make], env=env, check=True)
+        tenfour = [sys.executable, "-m", "tenfour.cli"]
     server = subprocess.Popen(
-        [tenfour, "serve", "--port", str(port), "--database", database, *extra],
+        [*tenfour, "serve", "--port", str(port), "--database", database, *extra],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         text=True,
+        env=env,
     )
     for _ in range(600):
         try:
@@ -216,13 +236,19 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=200)
     parser.add_argument("--trials", type=int, default=20)
     parser.add_argument("--port", type=int, default=8765)
+    parser.add_argument(
+        "--src", help="run the server from this source tree (another release's src/)"
+    )
+    parser.add_argument(
+        "--fan-out-only", action="store_true", help="skip the command load; time the live feed"
+    )
     args = parser.parse_args()
 
     raw = _rate(_raw_sqlite, 2000)
     journal = _rate(_journal(1), 2000)
     with tempfile.TemporaryDirectory(dir=Path.cwd()) as tmp:
         folder = Path(tmp)
-        server = start_server(str(folder / "tenfour.db"), args.port)
+        server = start_server(str(folder / "tenfour.db"), args.port, src=args.src)
         base = f"http://127.0.0.1:{args.port}"
         try:
             desk = login(base, "bench")
@@ -230,8 +256,16 @@ def main() -> None:
                 f"{base}/api/journal?limit=1", headers={"Authorization": f"Bearer {desk}"}
             ).json()["head"]
             tool = "wrk" if shutil.which("wrk") else "python"
-            load = (wrk_load if tool == "wrk" else python_load)(
-                base, desk, args.seconds, args.connections, *((folder,) if tool == "wrk" else ())
+            load = (
+                {"rate": 0.0, "p50_ms": 0.0, "p99_ms": 0.0, "errors": 0.0}
+                if args.fan_out_only
+                else (wrk_load if tool == "wrk" else python_load)(
+                    base,
+                    desk,
+                    args.seconds,
+                    args.connections,
+                    *((folder,) if tool == "wrk" else ()),
+                )
             )
             after = httpx.get(
                 f"{base}/api/journal?limit=1", headers={"Authorization": f"Bearer {desk}"}

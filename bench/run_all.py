@@ -11,6 +11,7 @@ BENCHES = [
     "bench.bench_geocoding",
     "bench.bench_journal",
     "bench.bench_api",
+    "bench.bench_commit",
     "bench.bench_city",
     "bench.bench_ranking",
     "bench.bench_replay",

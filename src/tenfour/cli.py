@@ -13,12 +13,14 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from tenfour.db.cli import db_app
 from tenfour.geo.cli import map_app
 from tenfour.geo.places_cli import geocode_command, places_app
 from tenfour.interop.cli import device_app
 from tenfour.interop.eido_cli import eido_app
 from tenfour.journal import JournalError, open_store
 from tenfour.journal.cli import show, verify_text
+from tenfour.journal.transfer_cli import export_command, import_command
 from tenfour.policies.plans_cli import plans_app
 from tenfour.reports.cli import report_command
 from tenfour.sim.replay.cli import replay_app
@@ -48,6 +50,9 @@ app.add_typer(calibrate_app, name="calibrate")
 app.add_typer(plans_app, name="plans")
 app.add_typer(eido_app, name="eido")
 app.add_typer(device_app, name="device")
+app.add_typer(db_app, name="db")
+journal_app.command("export")(export_command)
+journal_app.command("import")(import_command)
 
 DEFAULT_DB = "tenfour.db"
 Database = Annotated[
@@ -196,6 +201,10 @@ def serve(
     ] = None,
     anchor_key: AnchorKey = None,
     travel_model: TravelModelOption = None,
+    districts: Annotated[
+        Path | None,
+        typer.Option(help="GeoJSON polygons: the reports page's and API's grouping by district"),
+    ] = None,
     mqtt: Annotated[
         str | None,
         typer.Option(
@@ -212,9 +221,43 @@ def serve(
             max=65535,
         ),
     ] = None,
+    log_format: Annotated[
+        str | None,
+        typer.Option(
+            help="json (one JSON object a line) or console; default: console at a "
+            "terminal, else json"
+        ),
+    ] = None,
+    metrics_token_file: Annotated[
+        Path | None,
+        typer.Option(
+            help="a file holding the bearer token Prometheus sends to read /metrics "
+            "(default: $TENFOUR_METRICS_TOKEN, else none)"
+        ),
+    ] = None,
+    metrics_from: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="networks that may read /metrics without the token, straight (not "
+            "through a proxy): comma-separated or repeated; 'none' for the token only "
+            "(default: 127.0.0.0/8, ::1)"
+        ),
+    ] = None,
 ) -> None:
     """Run the dispatch server (HTTP API, live feed) on the embedded or a PostgreSQL journal."""
     import uvicorn
+
+    from tenfour.api.logs import FORMATS, default_format, logging_config
+    from tenfour.api.metrics import scrape_options
+
+    if log_format is not None and log_format not in FORMATS:
+        typer.echo(f"error: --log-format: {log_format!r} is not json or console", err=True)
+        raise typer.Exit(2)
+    try:
+        metrics_token, metrics_networks = scrape_options(metrics_token_file, metrics_from)
+    except ValueError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(2) from None
 
     from tenfour.api.app import create_app
     from tenfour.api.settings import ConfigFileError, Settings, load_policy_config
@@ -235,6 +278,15 @@ def serve(
         raise typer.Exit(2) from None
     settings = Settings(database=database, map=map_name, demo=demo, announce=True, config=policy)
     settings.travel_model = _travel_model(travel_model)
+    if districts is not None:
+        from tenfour.reports.intervals import ReportError, load_districts
+
+        try:
+            load_districts(districts)  # refused now, not at an analyst's first report
+        except ReportError as error:
+            typer.echo(f"error: --districts: {error.reason}", err=True)
+            raise typer.Exit(2) from None
+        settings.report_districts = str(districts)
     if mqtt is not None:
         from tenfour.interop.mqtt import parse_url
 
@@ -245,6 +297,7 @@ def serve(
             raise typer.Exit(2) from None
     settings.mqtt, settings.nmea_port, settings.nmea_host = mqtt, nmea_port, host
     settings.trusted_proxies = proxies
+    settings.metrics_token, settings.metrics_networks = metrics_token, metrics_networks
     origins = [o.strip() for item in allowed_origins or () for o in item.split(",") if o.strip()]
     for origin in origins:
         if not origin.startswith(("http://", "https://")):
@@ -270,11 +323,24 @@ def serve(
             f"journal head anchored in {anchored} (key {anchor_key or default_key_path()}); "
             "check it with: tenfour journal verify"
         )
+    # An outdated (or newer) schema stops the server here, naming the command that
+    # upgrades it; an empty database is created by the stores at the current version.
+    from tenfour.db import SchemaError, schema_status
+
+    try:
+        problem = schema_status(database).problem(database)
+    except SchemaError as error:
+        problem = str(error)
+    if problem is not None:
+        typer.echo(f"error: {problem}", err=True)
+        raise typer.Exit(2)
     settings_from = f", policy settings {config}" if config is not None else ""
     typer.echo(
         f"Ten-Four: journal {database}, map {map_name}{settings_from}, http://{host}:{port}/"
     )
-    # No per-request access log: security-relevant access is journaled (audit.*) instead.
+    # Every log line, uvicorn's too, structured (tenfour.api.logs); uvicorn's access log
+    # off: the app writes its own request lines (request id, route template, no query).
+    # Security-relevant access is journaled (audit.*) besides.
     # proxy_headers off: uvicorn would otherwise believe X-Forwarded-For from any local
     # client; the app believes it only from --trusted-proxies (tenfour.api.limits).
     uvicorn.run(
@@ -282,6 +348,7 @@ def serve(
         host=host,
         port=port,
         log_level="info",
+        log_config=logging_config(log_format or default_format()),
         access_log=False,
         proxy_headers=False,
     )
@@ -295,9 +362,13 @@ app.add_typer(user_app, name="user")
 def user_add(
     name: Annotated[str, typer.Argument(help="the username")],
     role: Annotated[
-        str, typer.Option(help="officer, calltaker, dispatcher, supervisor, admin, analyst")
+        str,
+        typer.Option(help="officer, calltaker, dispatcher, supervisor, admin, analyst, hospital"),
     ],
-    member: Annotated[str | None, typer.Option(help="the roster member an officer acts as")] = None,
+    member: Annotated[
+        str | None,
+        typer.Option(help="the roster member an officer acts as; a hospital's facility id"),
+    ] = None,
     database: Database = DEFAULT_DB,
     password_stdin: Annotated[
         bool, typer.Option(help="read the password from standard input")
