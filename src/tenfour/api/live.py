@@ -14,6 +14,13 @@ the last events of a batch are all left out, a ``position`` message says how far
 journal went, so snapshot + events + positions still fold into the role's fresh
 snapshot exactly.
 
+Fan-out: a committed batch is filtered and encoded once per audience (``Sight.
+audience``: all MDTs read the events that are no messages alike) and the same texts
+are queued for every feed of that audience. Each feed sends from its own task and
+queue, so a slow page holds only itself (past ``client_queue`` texts it is told to
+resync); and it yields after each send while it has more, so a batch's first message
+(an emergency's) reaches every feed before any feed sends its second.
+
 The feed is held to its session: the session is checked again at least every
 ``heartbeat_s`` (without counting as use: only requests keep a session alive), and a
 feed whose session ended is closed with 4401. The upgrade is refused (the socket
@@ -28,7 +35,7 @@ import asyncio
 import hashlib
 import json
 import logging
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Mapping, Sequence
 from contextlib import suppress
 from typing import Any
@@ -54,15 +61,33 @@ TRY_AGAIN = 1013  # RFC 6455's "try again later"
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
-def _texts(sight: Sight, rows: Sequence[Mapping[str, Any]]) -> list[str]:
+#: Texts already made in one fan-out: (index in the batch, audience) -> the text, or
+#: None when that audience may not read the event.
+Made = dict[tuple[int, Sight], str | None]
+
+
+def _texts(sight: Sight, rows: Sequence[Mapping[str, Any]], made: Made | None = None) -> list[str]:
     """What one role is sent of these events (flat JSON, in order): the ones it may
-    read, and a ``position`` when the last of them are ones it may not."""
+    read, and a ``position`` when the last of them are ones it may not. ``made``
+    shares the work between sights: an event is filtered and encoded once per
+    audience (``Sight.audience``), the same text for every feed of that audience."""
+    made = {} if made is None else made
     texts: list[str] = []
     shown = 0
-    for row in rows:
-        seen = sight.event(row)
-        if seen is not None:
-            texts.append(json.dumps({"type": "event", "event": seen}, ensure_ascii=False))
+    for index, row in enumerate(rows):
+        key = (index, sight.audience(str(row["type"])))
+        if key in made:
+            text = made[key]
+        else:
+            seen = key[1].event(row)
+            text = (
+                None
+                if seen is None
+                else json.dumps({"type": "event", "event": seen}, ensure_ascii=False)
+            )
+            made[key] = text
+        if text is not None:
+            texts.append(text)
             shown = int(row["seq"])
     if rows and shown < int(rows[-1]["seq"]):
         texts.append(json.dumps({"type": "position", "position": int(rows[-1]["seq"])}))
@@ -70,24 +95,54 @@ def _texts(sight: Sight, rows: Sequence[Mapping[str, Any]]) -> list[str]:
 
 
 class Client:
-    """One connected feed: a queue of ready-to-send JSON texts."""
+    """One connected feed: the ready-to-send JSON texts it has yet to send, in order
+    (``None``: it fell too far behind and must start again)."""
 
     def __init__(self, limit: int, sight: Sight) -> None:
-        self.queue: asyncio.Queue[str | None] = asyncio.Queue()
+        self.texts: deque[str | None] = deque()
         self.limit = limit
         self.sight = sight
         self.overflowed = False
+        #: Set by ``wait`` while the feed's task sleeps; ``wake`` resolves it. One future
+        #: and one hop back to the task: a feed per desk, woken for every batch.
+        self._waiter: asyncio.Future[None] | None = None
 
     def push(self, texts: Sequence[str]) -> None:
-        if self.overflowed:
+        """Queue one batch (on the loop). The texts are shared by every client of the
+        same sight: the same string objects, encoded once (``LiveHub._on_events``)."""
+        if self.overflowed or not texts:
             return
-        if self.queue.qsize() + len(texts) > self.limit:
+        if len(self.texts) + len(texts) > self.limit:
             # Too far behind to catch up by replay: tell it to start again.
             self.overflowed = True
-            self.queue.put_nowait(None)
+            self.texts.append(None)
+        else:
+            self.texts.extend(texts)
+        self.wake()
+
+    def wake(self) -> None:
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    async def wait(self, seconds: float, reader: asyncio.Task[Any]) -> None:
+        """Sleep until a batch comes, ``seconds`` pass or ``reader`` ends (the page
+        went away), whichever is first."""
+        if self.texts or reader.done():
             return
-        for text in texts:
-            self.queue.put_nowait(text)
+        loop = asyncio.get_running_loop()
+        self._waiter = loop.create_future()
+        timer = loop.call_later(seconds, self.wake)
+        reader.add_done_callback(self._woken_by_reader)
+        try:
+            await self._waiter
+        finally:
+            timer.cancel()
+            reader.remove_done_callback(self._woken_by_reader)
+            self._waiter = None
+
+    def _woken_by_reader(self, _reader: asyncio.Task[Any]) -> None:
+        self.wake()
 
 
 class LiveHub:
@@ -112,8 +167,10 @@ class LiveHub:
             return
         targets = list(self.clients)
         rows = [e.to_json() for e in events]
-        # Serialised once per role's sight, whatever the number of clients.
-        batches = {sight: _texts(sight, rows) for sight in {c.sight for c in targets}}
+        # Filtered and serialised once per audience, whatever the number of clients:
+        # every feed of one audience is handed the same strings.
+        made: Made = {}
+        batches = {sight: _texts(sight, rows, made) for sight in {c.sight for c in targets}}
         self.loop.call_soon_threadsafe(self._fan_out, targets, batches)
 
     def _fan_out(self, targets: list[Client], batches: dict[Sight, list[str]]) -> None:
@@ -310,6 +367,13 @@ async def _stream(
                     await websocket.send_text(again)
                 continue
             await websocket.send_text(message)
+            if client.texts:
+                # More to send: let the other feeds send theirs first. A batch reaches
+                # every client's first message before any client's second, so an
+                # emergency reaches the 200th desk after 200 sends, not after the
+                # 199 desks before it have sent every event of the batch (and of the
+                # reactor's follow-ups queued meanwhile).
+                await asyncio.sleep(0)
     except (WebSocketDisconnect, RuntimeError):
         pass
     finally:
@@ -338,17 +402,11 @@ async def _session_ended(rt: Runtime, token: str, account: Account) -> str | Non
 async def _next(client: Client, wait: float, reader: asyncio.Task[Any]) -> tuple[str | None, bool]:
     """The next message (None: the client fell too far behind), or (None, True) when
     none came within ``wait`` seconds or the client went away (``reader`` done)."""
-    with suppress(asyncio.QueueEmpty):
-        return client.queue.get_nowait(), False
-    getting = asyncio.ensure_future(client.queue.get())
-    await asyncio.wait({getting, reader}, timeout=wait, return_when=asyncio.FIRST_COMPLETED)
-    # Nothing runs between wait() returning and here, so a message cannot arrive
-    # unseen: either ``getting`` is done, or cancelling it loses nothing (Queue.get
-    # gives its place back when cancelled).
-    if getting.done():
-        return getting.result(), False
-    getting.cancel()
-    return None, True
+    if not client.texts:
+        await client.wait(wait, reader)
+        if not client.texts:
+            return None, True
+    return client.texts.popleft(), False
 
 
 async def _drain(websocket: WebSocket) -> Any:
