@@ -74,6 +74,22 @@ def test_a_refused_command_still_binds_its_key(server: Server) -> None:
     assert answer.status_code == 409
 
 
+def test_the_server_binds_a_key_in_the_commands_own_transaction(
+    server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def own_write(*args: object) -> None:
+        raise AssertionError("a keyed command paid a write of its own for its key")
+
+    monkeypatch.setattr(FingerprintStore, "claim", own_write)
+    desk = server.account("claw", "dispatcher")
+    first = server.command(desk, "unit.locate", {"unit": "ZPD-3", **HERE}, key="k-4")
+    assert first.status_code == 200 and first.json()["duplicate"] is False
+    other = server.command(desk, "unit.locate", {"unit": "ZPD-4", **HERE}, key="k-4")
+    assert other.status_code == 409, other.text
+    again = server.command(desk, "unit.locate", {"unit": "ZPD-3", **HERE}, key="k-4")
+    assert again.status_code == 200 and again.json()["duplicate"] is True
+
+
 def test_the_fingerprint_is_canonical() -> None:
     assert fingerprint("a.b", {"x": 1, "y": [1, 2]}) == fingerprint("a.b", {"y": [1, 2], "x": 1})
     assert fingerprint("a.b", {"x": 1}) != fingerprint("a.c", {"x": 1})

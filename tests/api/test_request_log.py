@@ -239,3 +239,18 @@ def test_a_value_json_cannot_hold_is_written_as_its_repr() -> None:
     line = json.loads(captured.getvalue())
     assert line["thing"] == "<odd 7>" and line["status"] == 200 and line["text_ok"] == "é"
     assert line["event"] == "request" and line["level"] == "info" and "timestamp" in line
+
+
+def test_records_skip_what_no_line_shows_until_the_setup_is_undone() -> None:
+    before = (logging.logThreads, logging.logProcesses, logging._srcfile)
+    undo = configure_logging("json", stream=io.StringIO())
+    try:
+        # No renderer writes a record's thread, process or calling line: not collected.
+        assert (logging.logThreads, logging.logProcesses, logging._srcfile) == (
+            False,
+            False,
+            None,
+        )
+    finally:
+        undo()
+    assert (logging.logThreads, logging.logProcesses, logging._srcfile) == before

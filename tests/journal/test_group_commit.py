@@ -288,3 +288,18 @@ def test_a_check_that_fails_otherwise_fails_the_whole_batch(backend: Backend) ->
             future.result(timeout=30)
     assert service.store.head() == head and commits.heads == []
     service.close()
+
+
+def test_a_batch_writes_beside_the_journal_but_never_into_it(backend: Backend) -> None:
+    store = backend.open()
+    with store.batch() as batch:
+        assert isinstance(batch, JournalBatch)
+        with pytest.raises(JournalError, match="append only"):
+            batch.execute("DELETE FROM journal_events")
+        batch.execute(
+            "INSERT INTO command_fingerprints (idem_key, fingerprint, first_at) VALUES (?, ?, ?)",
+            ("u/k", "aaa", AT.isoformat()),
+        )
+    rows = backend.query("SELECT idem_key, fingerprint FROM command_fingerprints")
+    assert [tuple(row) for row in rows] == [("u/k", "aaa")]
+    assert store.verify().ok

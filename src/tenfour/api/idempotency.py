@@ -13,18 +13,24 @@ outside the journal and its hash chain::
 (defaults filled in, keys sorted), so the same command sent again matches whatever
 its spelling. Keys are the account-scoped ones (``username/key``).
 
-Order makes it safe without a transaction shared with the journal: a key is bound
-(``claim``) BEFORE its command runs, so every key with events in the journal was
-bound first. A crash between the two leaves a bound key without events, which the
-same command, retried, simply runs. Once bound a key names one command for good,
-whatever became of it (done, refused, or never run). Keys used before this table
-existed are bound by their next use.
+A key is bound BEFORE its command is decided, so every key with events in the
+journal was bound first. Once bound a key names one command for good, whatever
+became of it (done, refused, or never run). Keys used before this table existed are
+bound by their next use.
 
-The claim commits without waiting for the disk (SQLite ``synchronous=NORMAL``,
-PostgreSQL ``synchronous_commit=off``): the journal's append that follows, in the
-same database, flushes the write-ahead log up to and past it, so a key that has
-events is never left without its fingerprint by a crash, and a claim lost to one
-belonged to a command that wrote nothing. That spares a second fsync per command.
+In the server the table is in the journal's own database, and the binding
+(``claim_in``) is one more statement of the group commit's transaction
+(``Service.enqueue`` with a ``Prepared`` check): it commits with the command's
+events, in the same durable commit, or not at all, so a keyed command costs no
+write of its own. A command refused by the domain still binds its key (the batch
+commits whatever else it holds; with nothing else, the binding alone).
+
+``claim`` is the stand-alone form, in a transaction of its own, for a store apart
+from any journal batch. Order makes it safe without a shared transaction: a crash
+between the claim and the command leaves a bound key without events, which the same
+command, retried, simply runs. It commits without waiting for the disk (SQLite
+``synchronous=NORMAL``, PostgreSQL ``synchronous_commit=off``): an append that
+follows in the same database flushes the write-ahead log up to and past it.
 """
 
 from __future__ import annotations
@@ -33,24 +39,25 @@ import hashlib
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
+from tenfour.db.schema import SchemaError, ensure_schema
+from tenfour.db.steps import Dialect
 from tenfour.durable import connect_postgres, open_durable, write_transaction
 
 TABLE = "command_fingerprints"
-_SCHEMA = f"""CREATE TABLE IF NOT EXISTS {TABLE} (
-    idem_key TEXT PRIMARY KEY,
-    fingerprint TEXT NOT NULL,
-    first_at TEXT NOT NULL
-)"""
 _CLAIM = f"INSERT INTO {TABLE} (idem_key, fingerprint, first_at) VALUES (?, ?, ?) ON CONFLICT (idem_key) DO NOTHING"
 _FIND = f"SELECT fingerprint FROM {TABLE} WHERE idem_key = ?"
-# Serialises table creation when several nodes start at once (not the journal's nor
-# the accounts' number).
-_SCHEMA_LOCK_ID = 0x74656E666F7572 + 2
+
+
+class Statements(Protocol):
+    """An open transaction of the journal's database that runs statements on the
+    tables beside the journal (``tenfour.journal.sql.JournalBatch``)."""
+
+    def execute(self, query: str, params: Sequence[Any] = ()) -> Any: ...
 
 
 class FingerprintStoreError(Exception):
@@ -71,7 +78,12 @@ def fingerprint(do: str, with_: Mapping[str, Any]) -> str:
 class FingerprintStore:
     """Keys and the fingerprint of the command each was first used for."""
 
-    def __init__(self, url: str, *, busy_timeout_s: float = 30.0) -> None:
+    def __init__(
+        self, url: str, *, busy_timeout_s: float = 30.0, beside_journal: bool = False
+    ) -> None:
+        #: The journal is in this same database (the server opens both from one URL):
+        #: keys are bound in its batches (``claim_in``), not by ``claim``.
+        self.beside_journal = beside_journal
         self._lock = threading.Lock()
         self._postgres = url.startswith(("postgresql://", "postgres://"))
         self._url = url
@@ -107,6 +119,16 @@ class FingerprintStore:
                     row = cur.fetchone()
         return None if row is None else str(row[0])
 
+    @staticmethod
+    def claim_in(batch: Statements, key: str, fingerprint: str, now: datetime) -> str | None:
+        """``claim`` as part of ``batch``, an open transaction of the journal's database
+        (the table must be in it: ``beside_journal``). Its errors are the batch's."""
+        found = batch.execute(_CLAIM + " RETURNING 1", (key, fingerprint, now.isoformat()))
+        if found.fetchone() is not None:
+            return None
+        row = batch.execute(_FIND, (key,)).fetchone()
+        return None if row is None else str(row[0])
+
     def close(self) -> None:
         with self._lock:
             if self._conn is not None:
@@ -136,13 +158,20 @@ class FingerprintStore:
         return self._conn
 
     def _create(self) -> None:
+        """The table is the database's (`tenfour.db`): created with the others in a
+        new database, and an outdated database refused."""
         if self._postgres:
             with self._conn.transaction(), self._conn.cursor() as cur:
-                cur.execute("SELECT pg_advisory_xact_lock(%s)", (_SCHEMA_LOCK_ID,))
-                cur.execute(_SCHEMA)
+                self._ensure(cur, "postgres")
         else:
             with write_transaction(self._conn) as cur:
-                cur.execute(_SCHEMA)
+                self._ensure(cur, "sqlite")
+
+    def _ensure(self, cur: Any, dialect: Dialect) -> None:
+        try:
+            ensure_schema(cur, dialect, self._url)
+        except SchemaError as error:
+            raise FingerprintStoreError(f"idempotency keys: {error}") from None
 
     @contextmanager
     def _translated(self) -> Iterator[None]:

@@ -102,10 +102,17 @@ def _lean_records() -> None:
     standard library is told not to collect them for each record (its documented
     optimisations, Logging HOWTO): looking up the caller's frame alone cost more
     than rendering a line. Process-wide, like the handler this formatter serves."""
-    logging.logThreads = False
-    logging.logProcesses = False
-    logging.logMultiprocessing = False
-    logging._srcfile = None
+    _set_record_switches((False, False, False, None))
+
+
+def _record_switches() -> tuple[bool, bool, bool, str | None]:
+    return logging.logThreads, logging.logProcesses, logging.logMultiprocessing, logging._srcfile
+
+
+def _set_record_switches(switches: tuple[bool, bool, bool, str | None]) -> None:
+    (logging.logThreads, logging.logProcesses, logging.logMultiprocessing, logging._srcfile) = (
+        switches
+    )
 
 
 def formatter(fmt: str) -> logging.Formatter:
@@ -171,6 +178,7 @@ def configure_logging(
 ) -> Callable[[], None]:
     """Render every log record of the process in ``fmt`` on ``stream`` (standard error);
     returns the function that puts the previous setup back (tests)."""
+    collected = _record_switches()
     handler = logging.StreamHandler(stream if stream is not None else sys.stderr)
     handler.setFormatter(formatter(fmt))
     root = logging.getLogger()
@@ -181,6 +189,7 @@ def configure_logging(
     def undo() -> None:
         root.setLevel(before[0])
         root.handlers = before[1]
+        _set_record_switches(collected)
 
     return undo
 
