@@ -162,7 +162,7 @@ class Service:
         self.tokens = tokens
         self.state = State()
         self.watches = Watches(self.config)
-        self.timelines = Timelines()
+        self.timelines = Timelines(self._event_at)
         self.policy_failures: list[str] = []
         self._subscribers: list[Subscriber] = []
         #: Watchers of the door (``tenfour.api.metrics``, ``tenfour.api.logs``).
@@ -483,7 +483,7 @@ class Service:
         log.warning("a batch failed after deciding; rebuilding the state from the journal")
         self.state = State()
         self.watches = Watches(self.config)
-        self.timelines = Timelines()
+        self.timelines = Timelines(self._event_at)
         try:
             # Folded without publishing: subscribers heard these events already.
             self._fold(list(self.store.read(after=0)))
@@ -494,6 +494,12 @@ class Service:
     def _apply(self, events: Sequence[StoredEvent]) -> None:
         self._fold(events)
         self._publish(events)
+
+    def _event_at(self, seq: int) -> StoredEvent | None:
+        """One journaled event by seq: an old closed incident's timeline is read back
+        from the journal (``views.timeline``), not kept in memory."""
+        found = list(self.store.read(after=seq - 1, limit=1))
+        return found[0] if found else None
 
     def _fold(self, events: Sequence[StoredEvent]) -> None:
         """Into the state and the views (not yet told to anyone)."""
