@@ -228,6 +228,13 @@ def serve(
             "terminal, else json"
         ),
     ] = None,
+    ws_compression: Annotated[
+        bool,
+        typer.Option(
+            help="compress the live feed (permessage-deflate): smaller snapshots on slow "
+            "links, but every alert to every desk costs twice the CPU (bench/RESULTS.md)"
+        ),
+    ] = False,
     metrics_token_file: Annotated[
         Path | None,
         typer.Option(
@@ -351,6 +358,9 @@ def serve(
         log_config=logging_config(log_format or default_format()),
         access_log=False,
         proxy_headers=False,
+        # Off by default: compressing each message doubled the CPU of sending an
+        # emergency to 200 desks (p99 60-73 ms against 37-44 ms, bench_api --fan-out-only).
+        ws_per_message_deflate=ws_compression,
     )
 
 

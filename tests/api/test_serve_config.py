@@ -80,6 +80,19 @@ def test_serve_config_reaches_the_service(tmp_path: Path, monkeypatch: pytest.Mo
         assert _runtime(app).service.config.timers.pursuit_s == 30
 
 
+@pytest.mark.parametrize(("flag", "deflate"), [([], False), (["--ws-compression"], True)])
+def test_the_live_feed_is_uncompressed_unless_asked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, flag: list[str], deflate: bool
+) -> None:
+    # Compressing every message doubled the CPU of an emergency's fan-out to 200 desks.
+    options: list[dict[str, Any]] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **given: options.append(given))
+    database = tmp_path / "tenfour.db"
+    result = runner.invoke(cli, ["serve", "--no-demo", "--database", str(database), *flag])
+    assert result.exit_code == 0, result.output
+    assert options[0]["ws_per_message_deflate"] is deflate
+
+
 @pytest.mark.parametrize(
     ("text", "words"),
     [
