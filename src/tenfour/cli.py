@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from tenfour.db.cli import db_app
+from tenfour.db.cli import DEFAULT_DB, Database, db_app
 from tenfour.geo.cli import map_app
 from tenfour.geo.places_cli import geocode_command, places_app
 from tenfour.interop.cli import device_app
@@ -54,16 +54,6 @@ app.add_typer(db_app, name="db")
 journal_app.command("export")(export_command)
 journal_app.command("import")(import_command)
 
-DEFAULT_DB = "tenfour.db"
-Database = Annotated[
-    str,
-    typer.Option(
-        "--database",
-        "--db",
-        help="journal: a SQLite file, sqlite:///path or postgresql://...",
-        envvar="TENFOUR_DATABASE",
-    ),
-]
 
 AnchorFile = Annotated[
     Path | None,

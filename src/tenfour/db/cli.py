@@ -19,12 +19,14 @@ from tenfour.db.steps import STEPS
 db_app = typer.Typer(
     help="The database: schema version, upgrade, online backup.", no_args_is_help=True
 )
+#: The database option every command that opens one shares (serve, user, journal,
+#: device, db): one spelling, one environment variable, one default.
 Database = Annotated[
     str,
     typer.Option(
         "--database",
         "--db",
-        help="a SQLite file, sqlite:///path or postgresql://...",
+        help="the database: a SQLite file, sqlite:///path or postgresql://...",
         envvar="TENFOUR_DATABASE",
     ),
 ]

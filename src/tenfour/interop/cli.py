@@ -14,6 +14,7 @@ from typing import Annotated
 
 import typer
 
+from tenfour.db.cli import DEFAULT_DB, Database
 from tenfour.interop.devices import (
     PROTOCOLS,
     DeviceError,
@@ -26,16 +27,6 @@ device_app = typer.Typer(
     help="AVL devices (OwnTracks, OsmAnd/Traccar, NMEA) and whom they move.",
     no_args_is_help=True,
 )
-Database = Annotated[
-    str,
-    typer.Option(
-        "--database",
-        "--db",
-        help="journal: a SQLite file, sqlite:///path or postgresql://...",
-        envvar="TENFOUR_DATABASE",
-    ),
-]
-DEFAULT_DB = "tenfour.db"
 
 
 @device_app.command("add")

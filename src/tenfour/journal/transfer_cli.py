@@ -11,21 +11,11 @@ from typing import Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from tenfour.db.cli import DEFAULT_DB, Database
 from tenfour.db.schema import shown
 from tenfour.journal import JournalError, open_store
 from tenfour.journal.sql import SqlEventStore
 from tenfour.journal.transfer import TransferError, export_journal, import_journal, read_header
-
-Database = Annotated[
-    str,
-    typer.Option(
-        "--database",
-        "--db",
-        help="journal: a SQLite file, sqlite:///path or postgresql://...",
-        envvar="TENFOUR_DATABASE",
-    ),
-]
-DEFAULT_DB = "tenfour.db"
 
 
 def _progress() -> Progress:
