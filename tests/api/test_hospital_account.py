@@ -3,6 +3,11 @@ and reads only its facility and the ambulances coming to it (``visibility.py``).
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
+from tests.api.test_live import receive_through
+
 from .conftest import Server
 
 HERE = {"lat": 37.7925893, "lon": -122.3958821}
@@ -60,10 +65,60 @@ def test_a_hospital_reads_only_its_own_view(server: Server) -> None:
         assert server.get(zgh, path).status_code == 403, path
 
 
-def test_a_hospital_logging_in_to_the_web_lands_on_its_account_page(server: Server) -> None:
+def test_a_hospital_logging_in_to_the_web_lands_on_its_own_page(server: Server) -> None:
     zgh = server.account("zgh-desk", "hospital", member="ZGH")
     headers = {"Authorization": f"Bearer {zgh}"}
     for page in ("/", "/console"):
         answer = server.client.get(page, headers=headers, follow_redirects=False)
-        assert (answer.status_code, answer.headers["location"]) == (303, "/account"), page
+        assert (answer.status_code, answer.headers["location"]) == (303, "/hospital"), page
+    assert server.client.get("/hospital", headers=headers).status_code == 200
     assert server.client.get("/account", headers=headers).status_code == 200
+    # the hospital page is a hospital's: the desk is sent to its own
+    desk = {"Authorization": f"Bearer {server.account('claw', 'dispatcher')}"}
+    answer = server.client.get("/hospital", headers=desk, follow_redirects=False)
+    assert (answer.status_code, answer.headers["location"]) == (303, "/console")
+
+
+def _locate(server: Server, token: str, unit: str, lat: float) -> int:
+    answer = server.command(token, "unit.locate", {"unit": unit, "lat": lat, "lon": -122.4})
+    assert answer.status_code == 200, answer.text
+    return int(answer.json()["events"][0]["seq"])
+
+
+def test_a_hospitals_feed_carries_the_positions_of_ambulances_coming_to_it_only(
+    server: Server,
+) -> None:
+    desk = server.account("claw", "dispatcher")
+    medic = server.account("medic", "officer", member="medic1")
+    zgh = server.account("zgh-desk", "hospital", member="ZGH")
+    created = server.command(
+        desk, "incident.create", {"type": "MEDICAL", "priority": 2, "location": HERE}
+    ).json()["events"]
+    incident = next(e["incident"] for e in created if e["type"] == "incident.created")
+    server.command(desk, "unit.dispatch", {"incident": incident, "units": ["M-51"]})
+    server.command(medic, "unit.status", {"unit": "M-51", "status": "onscene"})
+    headers = {"Authorization": f"Bearer {zgh}"}
+    with server.client.websocket_connect("/api/live", headers=headers) as ws:
+        assert json.loads(ws.receive_text())["type"] == "snapshot"
+        before = _locate(server, desk, "M-51", 37.71)  # on scene: not coming yet
+        start = {"unit": "M-51", "patient": {"description": "a woman"}, "destination": "ZGH"}
+        assert server.command(medic, "transport.start", start).status_code == 200
+        coming = _locate(server, desk, "M-51", 37.72)
+        other = _locate(server, desk, "ZPD-5", 37.73)  # a unit carrying no one here
+        assert server.command(medic, "transport.arrive", {"unit": "M-51"}).status_code == 200
+        after = _locate(server, desk, "M-51", 37.74)  # arrived: no longer coming
+        received = receive_through(ws, server.rt.service.store.head())
+    events: list[dict[str, Any]] = [m["event"] for m in received if m["type"] == "event"]
+    located = [e["seq"] for e in events if e["type"] == "unit.located"]
+    assert located == [coming]
+    assert {before, other, after}.isdisjoint(e["seq"] for e in events)
+    kinds = [e["type"] for e in events]
+    # its status on the way is read; its status once arrived is the crew's own affair
+    assert kinds == [
+        "transport.started",
+        "unit.status_changed",
+        "unit.located",
+        "transport.arrived",
+    ], kinds
+    # once arrived, the snapshot has no unit coming either
+    assert server.get(zgh, "/api/snapshot").json()["state"]["units"] == {}

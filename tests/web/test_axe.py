@@ -5,8 +5,8 @@ axe-core's JavaScript comes with the `axe-playwright-python` package (no CDN): i
 injected into each page by Playwright, which the pages' Content-Security-Policy does
 not apply to. Each page is checked as a person meets it, after its script has run:
 the login (with an error shown), the tip page, the console and the MDT with the demo
-city's live state, the account page, the admin page (its confirmation open too), the
-403 page and the API docs.
+city's live state, the account page, the hospital page (its form's errors shown too),
+the admin page (its confirmation open too), the 403 page and the API docs.
 """
 
 from __future__ import annotations
@@ -165,6 +165,23 @@ def test_the_account_page(browser: Any, site: Site, errors: list[str]) -> None:
     # with the form's errors shown
     page.get_by_role("button", name="Change password").click()
     page.locator("#current-password-error").wait_for()
+    assert_accessible(page)
+    assert errors == []
+    context.close()
+
+
+def test_the_hospital_page(browser: Any, site: Site, errors: list[str]) -> None:
+    _account(site, "axe-zgh", "hospital", member="ZGH")
+    context = browser.new_context(viewport=PHONE)
+    page = watch(context.new_page(), errors)
+    _log_in_to(page, site, "axe-zgh", "/hospital")
+    page.locator("#facility-name", has_text="Zootopia General Hospital").wait_for()
+    page.locator("#beds-ed").wait_for()
+    assert_accessible(page)
+    # with the form's errors shown: a diversion names no service
+    page.get_by_label("On diversion for the services below").check()
+    page.get_by_role("button", name="Report status").click()
+    page.locator("#status-form [data-errors]:not([hidden])").wait_for()
     assert_accessible(page)
     assert errors == []
     context.close()

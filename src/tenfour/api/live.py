@@ -48,7 +48,7 @@ from tenfour.accounts import Account
 from tenfour.api.auth import COOKIE, session_account
 from tenfour.api.context import Runtime, ws_runtime
 from tenfour.domain.snapshot import state_to_json
-from tenfour.domain.visibility import Sight, sight_of
+from tenfour.domain.visibility import Sight, Transports, sight_of
 from tenfour.journal import StoredEvent
 from tenfour.service import Service
 
@@ -66,11 +66,18 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 Made = dict[tuple[int, Sight], str | None]
 
 
-def _texts(sight: Sight, rows: Sequence[Mapping[str, Any]], made: Made | None = None) -> list[str]:
+def _texts(
+    sight: Sight,
+    rows: Sequence[Mapping[str, Any]],
+    made: Made | None = None,
+    towards: Sequence[str | None] | None = None,
+) -> list[str]:
     """What one role is sent of these events (flat JSON, in order): the ones it may
     read, and a ``position`` when the last of them are ones it may not. ``made``
     shares the work between sights: an event is filtered and encoded once per
-    audience (``Sight.audience``), the same text for every feed of that audience."""
+    audience (``Sight.audience``), the same text for every feed of that audience.
+    ``towards``: for each row, where its unit was carrying a patient just before it
+    (``Transports.towards``; a hospital's sight reads those units' events)."""
     made = {} if made is None else made
     texts: list[str] = []
     shown = 0
@@ -79,7 +86,7 @@ def _texts(sight: Sight, rows: Sequence[Mapping[str, Any]], made: Made | None = 
         if key in made:
             text = made[key]
         else:
-            seen = key[1].event(row)
+            seen = key[1].event(row, None if towards is None else towards[index])
             text = (
                 None
                 if seen is None
@@ -157,20 +164,28 @@ class LiveHub:
         #: Open feeds per session (by a hash of its token), and in all; loop only.
         self.per_session: Counter[str] = Counter()
         self.open = 0
-        service.subscribe(self._on_events)
+        with service.locked():
+            # Followed from this state on, batch by batch, whether any feed is open or
+            # not: a hospital's feed opened later needs where each unit is heading.
+            self.transports = Transports(service.state.units)
+            service.subscribe(self._on_events)
 
     def _on_events(self, events: Sequence[StoredEvent]) -> None:
         # Called after commit, under the service lock, on the committing thread. The
         # clients attached now are exactly those whose first messages stop before
         # these events (``attach`` takes the same lock).
-        if self.loop is None or not self.clients or not events:
+        if not events:
+            return
+        rows = [e.to_json() for e in events]
+        towards = [self.transports.towards(row) for row in rows]
+        if self.loop is None or not self.clients:
             return
         targets = list(self.clients)
-        rows = [e.to_json() for e in events]
         # Filtered and serialised once per audience, whatever the number of clients:
         # every feed of one audience is handed the same strings.
         made: Made = {}
-        batches = {sight: _texts(sight, rows, made) for sight in {c.sight for c in targets}}
+        sights = {c.sight for c in targets}
+        batches = {sight: _texts(sight, rows, made, towards) for sight in sights}
         self.loop.call_soon_threadsafe(self._fan_out, targets, batches)
 
     def _fan_out(self, targets: list[Client], batches: dict[Sight, list[str]]) -> None:
@@ -201,6 +216,10 @@ class LiveHub:
                 first.append(self.snapshot_text(sight)[1])
             elif after == head:
                 pass
+            elif sight.facility is not None:
+                # A hospital's view is not foldable (a unit enters it with the transport
+                # that brings it), and ``transports`` holds the head, not ``after``.
+                first.append(self.snapshot_text(sight)[1])
             elif after < head and head - after <= self.buffer:
                 # Replay from the journal itself, so a resume works across restarts.
                 replay = self.service.store.read(after=after, limit=head - after)

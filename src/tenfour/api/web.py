@@ -1,4 +1,4 @@
-"""The pages (console, MDT, tip page, login, account, admin) and what only they need
+"""The pages (console, MDT, hospital, tip page, login, account, admin) and what only they need
 from the server:
 the road drawing for the map, responding units' routes with ETAs, and the vocabulary
 the command line completes from.
@@ -105,10 +105,8 @@ def _session(request: Request, rt: Runtime) -> Account | None:
 
 
 def _home_of(account: Account) -> str:
-    # A hospital's account has no page of its own yet (it works over the API): its
-    # account page, not the console, which would send it straight back here.
     if account.role == "hospital":
-        return "/account"
+        return "/hospital"
     return "/mdt" if account.role == "officer" else "/console"
 
 
@@ -139,6 +137,17 @@ def mdt_page(request: Request, rt: Rt) -> Response:
     if _session(request, rt) is None:
         return _to_login(request, "/mdt")
     return _page("mdt")
+
+
+@router.get("/hospital", include_in_schema=False)
+def hospital_page(request: Request, rt: Rt) -> Response:
+    """A hospital's staff: their facility's status, and the ambulances coming to it."""
+    account = _session(request, rt)
+    if account is None:
+        return _to_login(request, "/hospital")
+    if account.role != "hospital":
+        return RedirectResponse(_home_of(account), status_code=303)
+    return _page("hospital")
 
 
 @router.get("/account", include_in_schema=False)

@@ -19,9 +19,13 @@ queries pass through the role's ``Sight`` at the source, so no page has to hide 
 - **A hospital's account** (role ``hospital``, its member the facility's id) reads its
   own facility and the transports coming to it: the ``transport.*`` events whose
   ``destination`` is its facility (unit, incident number, patient, need) and the units
-  carrying them (kind, status, position, destination). Nothing else: no incident's
-  address, narrative or subjects, no other facility, member, tip, alert, message or
-  audit event; a transport names its incident only by number.
+  carrying them (kind, status, position, destination): a unit is read from its
+  ``transport.started`` to the facility until its ``transport.arrived`` (or its leaving
+  ``transporting``), its ``unit.*`` events included, so the ambulance's position stays
+  fresh on the hospital's page (``Transports`` follows which units those are, event by
+  event). Nothing else: no incident's address, narrative or subjects, no other unit,
+  facility, member, tip, alert, message or audit event; a transport names its incident
+  only by number.
 
 A role's view stays foldable (a hospital's excepted: a unit enters its view with the
 ``transport.started`` that brings it, so its client reads the snapshot again then):
@@ -100,16 +104,26 @@ class Sight:
             return {k: v for k, v in data.items() if k not in TIP_SECRETS}
         return dict(data)
 
-    def event(self, row: Mapping[str, Any]) -> dict[str, Any] | None:
-        """A flat event (``StoredEvent.to_json()``) as this role reads it, or None."""
+    def event(self, row: Mapping[str, Any], towards: str | None = None) -> dict[str, Any] | None:
+        """A flat event (``StoredEvent.to_json()``) as this role reads it, or None.
+        ``towards``: the facility the event's unit was carrying a patient to just
+        before it (``Transports.towards``); only a hospital's sight needs it."""
         kind = str(row["type"])
         if self.facility is not None:
-            family = kind.split(".", 1)[0]
-            mine = row.get("facility") if family == "facility" else row.get("destination")
-            return dict(row) if family in HOSPITAL_FAMILIES and mine == self.facility else None
+            return dict(row) if self._hospital_reads(kind, row, towards) else None
         if kind.split(".", 1)[0] == MESSAGE and self.messages == "own":
             return self.data(kind, row) if self._party(row.get("parties")) else None
         return self.data(kind, row) if self.sees(kind) else None
+
+    def _hospital_reads(self, kind: str, row: Mapping[str, Any], towards: str | None) -> bool:
+        family = kind.split(".", 1)[0]
+        if family == "facility":
+            return row.get("facility") == self.facility
+        if family == "transport":
+            # Its own transports; and one that was coming here and ends elsewhere (the
+            # crew turned to another door), so the page stops waiting for it.
+            return self.facility in (row.get("destination"), towards)
+        return family == "unit" and towards == self.facility
 
     def audience(self, event_type: str) -> Sight:
         """The sight that reads events of ``event_type`` exactly as this one does, with
@@ -150,9 +164,13 @@ class Sight:
         return out
 
     def _incoming(self, state: Mapping[str, Any]) -> dict[str, Any]:
-        """The units carrying a patient to this sight's facility."""
+        """The units carrying a patient to this sight's facility (not yet arrived)."""
         units: Mapping[str, Any] = state.get("units", {})
-        return {k: u for k, u in units.items() if u.get("destination") == self.facility}
+        return {
+            k: u
+            for k, u in units.items()
+            if u.get("destination") == self.facility and u.get("status") == TRANSPORTING
+        }
 
     def _hospital_state(self, state: Mapping[str, Any]) -> dict[str, Any]:
         own = state.get("facilities", {}).get(self.facility)
@@ -165,8 +183,46 @@ class Sight:
         return out
 
 
-#: What a hospital's account reads events of (its own facility's, and transports to it).
-HOSPITAL_FAMILIES = frozenset({"facility", "transport"})
+#: What a hospital's account reads events of (its own facility's, transports to it and
+#: the units carrying them).
+HOSPITAL_FAMILIES = frozenset({"facility", "transport", "unit"})
+#: The unit status of a crew carrying a patient (``transport.started`` sets it).
+TRANSPORTING = "transporting"
+
+
+class Transports:
+    """Which units carry a patient, and to which facility, followed event by event: a
+    hospital's sight reads a unit's events only while it comes to that hospital, and a
+    batch of events may both start and end a transport, so each event is judged by
+    what held just before it (``towards``), not by the state after the batch."""
+
+    def __init__(self, units: Mapping[str, Any]) -> None:
+        """Start from a state's ``units`` (objects or JSON mappings)."""
+        self.heading: dict[str, str] = {}
+        for unit_id, unit in units.items():
+            status, destination = (_field(unit, k) for k in ("status", "destination"))
+            if status == TRANSPORTING and destination:
+                self.heading[unit_id] = str(destination)
+
+    def towards(self, row: Mapping[str, Any]) -> str | None:
+        """The facility the event's unit was heading to before it; then follow it."""
+        unit = row.get("unit")
+        if not isinstance(unit, str):
+            return None
+        before = self.heading.get(unit)
+        kind = row["type"]
+        if kind == "transport.started":
+            self.heading[unit] = str(row["destination"])
+        elif kind == "transport.arrived" or (
+            kind == "unit.status_changed" and row.get("to") != TRANSPORTING
+        ):
+            self.heading.pop(unit, None)
+        return before
+
+
+def _field(unit: Any, name: str) -> Any:
+    return unit.get(name) if isinstance(unit, Mapping) else getattr(unit, name, None)
+
 
 WHOLE = Sight(tips="whole", audit=True)
 #: Roles not listed (and any added later) read neither tips nor audit events.

@@ -40,8 +40,8 @@ async function main() {
   document.getElementById("me-role").textContent = me.role;
   document.getElementById("me-member").textContent = me.member || "none";
   const home = document.getElementById("home-link");
-  home.href = me.role === "officer" ? "/mdt" : "/console";
-  home.textContent = me.role === "officer" ? "Back to the MDT" : "Back to the console";
+  const homes = { officer: ["/mdt", "Back to the MDT"], hospital: ["/hospital", "Back to the hospital page"] };
+  [home.href, home.textContent] = homes[me.role] || ["/console", "Back to the console"];
   document.getElementById("admin-link").hidden = me.role !== "admin";
   document.getElementById("logout").addEventListener("click", () => session.logout());
 

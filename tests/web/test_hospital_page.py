@@ -1,0 +1,63 @@
+"""The hospital's own page in a real browser: a hospital account lands on it after
+logging in, sets a diversion for a service, and the dispatcher's map shows it live;
+an ambulance the crew starts towards the hospital appears in its list, with its
+patient's need, as the live feed brings it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .conftest import DESKTOP, Site, log_in, wait_for, watch
+from .test_map_hospitals import _hospital
+
+HERE = {"lat": 37.7925893, "lon": -122.3958821}
+
+
+def test_a_hospital_sets_a_diversion_the_console_shows(
+    browser: Any, site: Site, errors: list[str]
+) -> None:
+    site.account("hp-desk", "dispatcher")
+    site.account("hp-zgh", "hospital", member="ZGH")
+    context = browser.new_context(viewport=DESKTOP)
+    desk = watch(context.new_page(), errors)
+    log_in(desk, site, "hp-desk", "/console")
+    desk.wait_for_function("() => document.querySelector('#map').dataset.ready === 'true'")
+    assert wait_for(lambda: _hospital(desk))["status"] == "open"
+
+    other = browser.new_context(viewport=DESKTOP)
+    page = watch(other.new_page(), errors)
+    log_in(page, site, "hp-zgh", "/hospital")  # where a hospital lands
+    page.get_by_role("heading", name="Zootopia General Hospital").wait_for()
+    page.get_by_label("On diversion for the services below").check()
+    page.get_by_label("stroke").check()
+    page.get_by_label("Emergency").fill("4")
+    page.get_by_role("button", name="Report status").click()
+    page.get_by_text("Status reported.").wait_for()
+
+    diverted = wait_for(lambda: (h := _hospital(desk)) and h["status"] == "diversion" and h)
+    assert diverted["text"] == "Zootopia General Hospital · diversion: stroke"
+    assert page.locator("#status-now").text_content() == "On diversion (stroke)"
+
+    # an ambulance starts towards the hospital: the page lists it, live
+    created = site.command(
+        "hp-desk", "incident.create", {"type": "MEDICAL", "priority": 2, "location": HERE}
+    )
+    incident = next(e["incident"] for e in created if e["type"] == "incident.created")
+    site.command("hp-desk", "unit.dispatch", {"incident": incident, "units": ["M-51"]})
+    site.command("hp-desk", "unit.status", {"unit": "M-51", "status": "onscene"})
+    site.command(
+        "hp-desk",
+        "transport.start",
+        {
+            "unit": "M-51",
+            "patient": {"description": "a man"},
+            "destination": "ZGH",
+            "need": "cardiac",
+        },
+    )
+    row = page.locator("#coming tr[data-unit='M-51']")
+    row.wait_for()
+    assert "cardiac" in (row.text_content() or "")
+    assert errors == []
+    context.close()
+    other.close()
