@@ -27,7 +27,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from tenfour.db.steps import CURRENT, STEPS, TABLES, Dialect
@@ -244,56 +244,47 @@ def _transaction(database: str, *, create: bool) -> Iterator[tuple[Any, Dialect]
         lite.close()
 
 
+T = TypeVar("T")
+
+
+def _read_only(database: str, read: Callable[[Any, Dialect], T], empty: T) -> T:
+    """``read(cursor, dialect)`` on `database` without writing or creating anything;
+    ``empty`` for a SQLite file that does not exist yet. `SchemaError` when the
+    database cannot be read."""
+    dialect = dialect_of(database)
+    if dialect == "postgres":
+        import psycopg
+
+        try:
+            with connect_postgres(database) as conn, conn.cursor() as cur:
+                return read(cur, dialect)
+        except psycopg.Error as error:
+            raise SchemaError(f"database {shown(database)}: {error}") from None
+    path = sqlite_file(database)
+    if path == ":memory:" or not Path(path).exists():
+        return empty
+    try:
+        # mode=ro: never creates nor writes; it still reads a live server's WAL.
+        lite = sqlite3.connect(Path(path).absolute().as_uri() + "?mode=ro", uri=True)
+        try:
+            return read(lite.cursor(), dialect)
+        finally:
+            lite.close()
+    except sqlite3.Error as error:
+        raise SchemaError(f"database {path}: {error}") from None
+
+
 def schema_status(database: str) -> SchemaStatus:
     """The schema status of `database` (a SQLite path or URL, or a PostgreSQL URL),
     read without writing or creating anything: for `tenfour db status`, `serve`'s
     check before it starts and the readiness probe. A SQLite file that does not
     exist yet is empty. `SchemaError` when the database cannot be read."""
-    dialect = dialect_of(database)
-    if dialect == "postgres":
-        import psycopg
-
-        try:
-            with connect_postgres(database) as conn, conn.cursor() as cur:
-                return read_status(cur, dialect)
-        except psycopg.Error as error:
-            raise SchemaError(f"database {shown(database)}: {error}") from None
-    path = sqlite_file(database)
-    if path == ":memory:" or not Path(path).exists():
-        return SchemaStatus(0, CURRENT)
-    try:
-        # mode=ro: never creates nor writes; it still reads a live server's WAL.
-        lite = sqlite3.connect(Path(path).absolute().as_uri() + "?mode=ro", uri=True)
-        try:
-            return read_status(lite.cursor(), dialect)
-        finally:
-            lite.close()
-    except sqlite3.Error as error:
-        raise SchemaError(f"database {path}: {error}") from None
+    return _read_only(database, read_status, SchemaStatus(0, CURRENT))
 
 
 def schema_history(database: str) -> list[tuple[int, str, str]]:
     """The steps `database` has taken (see `history`), read only."""
-    dialect = dialect_of(database)
-    if dialect == "postgres":
-        import psycopg
-
-        try:
-            with connect_postgres(database) as conn, conn.cursor() as cur:
-                return history(cur, dialect)
-        except psycopg.Error as error:
-            raise SchemaError(f"database {shown(database)}: {error}") from None
-    path = sqlite_file(database)
-    if path == ":memory:" or not Path(path).exists():
-        return []
-    try:
-        lite = sqlite3.connect(Path(path).absolute().as_uri() + "?mode=ro", uri=True)
-        try:
-            return history(lite.cursor(), dialect)
-        finally:
-            lite.close()
-    except sqlite3.Error as error:
-        raise SchemaError(f"database {path}: {error}") from None
+    return _read_only(database, history, [])
 
 
 #: Told of each step as it starts (`version`, `description`) and when it is done

@@ -190,30 +190,26 @@ class TurnGraph:
 
     def origins(self, points: ArcPoints) -> ArcPoints:
         """Road positions of units as positions on the expanded graph: on an arc, its
-        drive arc; exactly on a node (either end of the arc), that node's ``start``."""
-        arc, fraction = points.arc, points.fraction
-        valid = arc != NO_ARC
-        safe = np.where(valid, arc, 0)
-        net = self.network
-        node = np.where(fraction >= 1.0, net.arc_to[safe], net.arc_from[safe])
-        leave = self._any_out[node]  # a start arc from that node (fraction 0: its tail)
-        on_node = ((fraction == 0.0) | (fraction >= 1.0)) & (leave >= 0)
-        mapped = np.where(on_node, leave, self.drive_arc[safe])
-        moved = np.where(on_node, 0.0, fraction)
-        return ArcPoints(np.where(valid, mapped, NO_ARC), moved)
+        drive arc; exactly on a node (either end of the arc), that node's ``start``
+        (a start arc from that node, at fraction 0: its tail)."""
+        return self._expanded(points, self._any_out, 0.0)
 
     def targets(self, points: ArcPoints) -> ArcPoints:
         """Road positions of targets as positions on the expanded graph: on an arc, its
-        drive arc; exactly on a node, that node's ``end``."""
+        drive arc; exactly on a node, that node's ``end`` (an end arc into that node, at
+        fraction 1: its head)."""
+        return self._expanded(points, self._any_in, 1.0)
+
+    def _expanded(self, points: ArcPoints, at_node: IntArray, at_fraction: float) -> ArcPoints:
         arc, fraction = points.arc, points.fraction
         valid = arc != NO_ARC
         safe = np.where(valid, arc, 0)
         net = self.network
         node = np.where(fraction >= 1.0, net.arc_to[safe], net.arc_from[safe])
-        reach = self._any_in[node]  # an end arc into that node (fraction 1: its head)
-        on_node = ((fraction == 0.0) | (fraction >= 1.0)) & (reach >= 0)
-        mapped = np.where(on_node, reach, self.drive_arc[safe])
-        moved = np.where(on_node, 1.0, fraction)
+        node_arc = at_node[node]
+        on_node = ((fraction == 0.0) | (fraction >= 1.0)) & (node_arc >= 0)
+        mapped = np.where(on_node, node_arc, self.drive_arc[safe])
+        moved = np.where(on_node, at_fraction, fraction)
         return ArcPoints(np.where(valid, mapped, NO_ARC), moved)
 
     def coordinates(self) -> tuple[FloatArray, FloatArray]:
