@@ -189,6 +189,26 @@ def screenshot(page: Any, name: str, **options: Any) -> Path:
     return path
 
 
+def map_ready(page: Any) -> None:
+    """Wait until the console's map has loaded its roads and drawn once."""
+    page.wait_for_function("() => document.querySelector('#map').dataset.ready === 'true'")
+
+
+def drawn_facility(page: Any, facility: str = "ZGH") -> dict[str, Any] | None:
+    """A facility as the console's map last drew it (id, x, y, status, text), after a
+    fresh frame; None while it is not drawn."""
+    drawn: dict[str, Any] | None = page.evaluate(
+        """id => new Promise(done => {
+          const map = window.tenfour.map;
+          map.request();
+          requestAnimationFrame(() => requestAnimationFrame(() => done(
+            (map.drawnFacilities || []).find(f => f.id === id) || null)));
+        })""",
+        facility,
+    )
+    return drawn
+
+
 def wait_for(check: Callable[[], Any], timeout: float = 10.0, every: float = 0.05) -> Any:
     """Poll ``check`` until it returns something true; fail after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout

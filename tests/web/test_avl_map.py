@@ -21,7 +21,7 @@ import paho.mqtt.client as paho
 import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
-from .conftest import DESKTOP, Site, log_in, screenshot, start_site, wait_for, watch
+from .conftest import DESKTOP, Site, log_in, map_ready, screenshot, start_site, wait_for, watch
 
 BROKER = ("127.0.0.1", 1883)
 #: ZPD-7 drives south-east from where it logs on (37.7948573, -122.4014146), about
@@ -105,7 +105,7 @@ def test_a_units_marker_follows_its_owntracks_phone_over_mqtt(
     try:
         console = watch(context.new_page(), errors)
         log_in(console, site, "avl-desk", "/console")
-        console.wait_for_function("() => document.querySelector('#map').dataset.ready === 'true'")
+        map_ready(console)
         start = wait_for(lambda: _marker(console, "ZPD-7"))
         assert abs(start["lat"] - 37.7948573) < 1e-6, start
 

@@ -7,8 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .conftest import DESKTOP, Site, log_in, wait_for, watch
-from .test_map_hospitals import _hospital
+from .conftest import DESKTOP, Site, drawn_facility, log_in, map_ready, wait_for, watch
 
 HERE = {"lat": 37.7925893, "lon": -122.3958821}
 
@@ -21,8 +20,8 @@ def test_a_hospital_sets_a_diversion_the_console_shows(
     context = browser.new_context(viewport=DESKTOP)
     desk = watch(context.new_page(), errors)
     log_in(desk, site, "hp-desk", "/console")
-    desk.wait_for_function("() => document.querySelector('#map').dataset.ready === 'true'")
-    assert wait_for(lambda: _hospital(desk))["status"] == "open"
+    map_ready(desk)
+    assert wait_for(lambda: drawn_facility(desk))["status"] == "open"
 
     other = browser.new_context(viewport=DESKTOP)
     page = watch(other.new_page(), errors)
@@ -34,7 +33,7 @@ def test_a_hospital_sets_a_diversion_the_console_shows(
     page.get_by_role("button", name="Report status").click()
     page.get_by_text("Status reported.").wait_for()
 
-    diverted = wait_for(lambda: (h := _hospital(desk)) and h["status"] == "diversion" and h)
+    diverted = wait_for(lambda: (h := drawn_facility(desk)) and h["status"] == "diversion" and h)
     assert diverted["text"] == "Zootopia General Hospital · diversion: stroke"
     assert page.locator("#status-now").text_content() == "On diversion (stroke)"
 

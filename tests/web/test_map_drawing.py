@@ -19,7 +19,7 @@ import pytest
 
 from tenfour.clock import SimClock
 
-from .conftest import DESKTOP, Site, log_in, start_site, wait_for, watch
+from .conftest import DESKTOP, Site, log_in, map_ready, start_site, wait_for, watch
 
 #: Where ZPD-7 reports itself: about 200 m from where it logged on.
 FRESH = {"lat": 37.7962, "lon": -122.4020}
@@ -78,7 +78,7 @@ def console(browser: Any, site: Site, clock: SimClock) -> Iterator[Any]:
     context = browser.new_context(viewport=DESKTOP)
     page = context.new_page()
     log_in(page, site, "mapper", "/console")
-    page.wait_for_function("() => document.querySelector('#map').dataset.ready === 'true'")
+    map_ready(page)
     wait_for(lambda: page.evaluate("() => window.tenfour.map.markerPosition('ZPD-7')"))
     yield page
     context.close()

@@ -7,22 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .conftest import DESKTOP, Site, log_in, wait_for, watch
+from .conftest import DESKTOP, Site, drawn_facility, log_in, map_ready, wait_for, watch
 
 AMBER = (0xFF, 0xB0, 0x20)
-
-
-def _hospital(page: Any) -> dict[str, Any] | None:
-    """ZGH as the map last drew it (id, x, y, status, text), after a fresh frame."""
-    drawn: dict[str, Any] | None = page.evaluate(
-        """() => new Promise(done => {
-          const map = window.tenfour.map;
-          map.request();
-          requestAnimationFrame(() => requestAnimationFrame(() => done(
-            (map.drawnFacilities || []).find(f => f.id === 'ZGH') || null)));
-        })"""
-    )
-    return drawn
 
 
 def _pixel(page: Any, x: float, y: float) -> tuple[int, int, int]:
@@ -46,9 +33,9 @@ def test_a_diversion_set_by_the_hospital_shows_on_the_map(
     context = browser.new_context(viewport=DESKTOP)
     page = watch(context.new_page(), errors)
     log_in(page, site, "mapdesk", "/console")
-    page.wait_for_function("() => document.querySelector('#map').dataset.ready === 'true'")
+    map_ready(page)
 
-    open_ = wait_for(lambda: _hospital(page))
+    open_ = wait_for(lambda: drawn_facility(page))
     assert open_["status"] == "open" and open_["text"] == "Zootopia General Hospital"
     named = {
         label["id"]: label["text"] for label in page.evaluate("() => window.tenfour.map.labels")
@@ -62,7 +49,7 @@ def test_a_diversion_set_by_the_hospital_shows_on_the_map(
         "facility.status",
         {"facility": "ZGH", "state": "diversion", "services": ["stroke", "trauma"]},
     )
-    diverted = wait_for(lambda: (h := _hospital(page)) and h["status"] == "diversion" and h)
+    diverted = wait_for(lambda: (h := drawn_facility(page)) and h["status"] == "diversion" and h)
     assert diverted["text"] == "Zootopia General Hospital · diversion: stroke, trauma"
     assert page.evaluate("() => document.querySelector('#map').dataset.diversions") == "1"
     named = {
@@ -73,7 +60,7 @@ def test_a_diversion_set_by_the_hospital_shows_on_the_map(
     assert _pixel(page, diverted["x"] - 8, diverted["y"] - 8) == AMBER
 
     site.command("zgh-charge", "facility.status", {"facility": "ZGH", "state": "open"})
-    reopened = wait_for(lambda: (h := _hospital(page)) and h["status"] == "open" and h)
+    reopened = wait_for(lambda: (h := drawn_facility(page)) and h["status"] == "open" and h)
     assert reopened["text"] == "Zootopia General Hospital"
     assert errors == []
     context.close()
