@@ -5,22 +5,27 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from typer.testing import CliRunner
 
 from tenfour.cli import app
 
 
+def _replay_and_report(out: Path, folder: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The replay's summary and `tenfour report`'s figures for the replay's journal."""
+    result = CliRunner().invoke(
+        app, ["report", "--database", str(out / "journal.db"), "--out", str(folder)]
+    )
+    assert result.exit_code == 0, result.output
+    replay = json.loads((out / "summary.json").read_text())
+    return replay, json.loads((folder / "report.json").read_text())
+
+
 def test_the_replay_and_the_report_give_the_same_figures(
     replayed: tuple[Path, str], tmp_path: Path
 ) -> None:
-    out, _ = replayed
-    replay = json.loads((out / "summary.json").read_text())
-    result = CliRunner().invoke(
-        app, ["report", "--database", str(out / "journal.db"), "--out", str(tmp_path)]
-    )
-    assert result.exit_code == 0, result.output
-    report = json.loads((tmp_path / "report.json").read_text())
+    replay, report = _replay_and_report(replayed[0], tmp_path)
 
     # every replayed call became one incident, and nothing else did
     assert report["incidents"]["count"] == replay["calls_replayed"] > 50
@@ -50,16 +55,10 @@ def test_the_replay_and_the_report_give_the_same_figures(
 def test_the_replay_page_shows_the_report_figures_from_the_same_fold(
     replayed: tuple[Path, str], tmp_path: Path
 ) -> None:
-    out, _ = replayed
-    replay = json.loads((out / "summary.json").read_text())
-    result = CliRunner().invoke(
-        app, ["report", "--database", str(out / "journal.db"), "--out", str(tmp_path)]
-    )
-    assert result.exit_code == 0, result.output
-    report = json.loads((tmp_path / "report.json").read_text())
+    replay, report = _replay_and_report(replayed[0], tmp_path)
     intervals = replay["intervals"]
     for part in ("incidents", "overall", "units", "problems", "targets"):
         assert intervals[part] == report[part], part
-    page = (out / "report.html").read_text()
+    page = (replayed[0] / "report.html").read_text()
     assert "<h2 id='intervals'>Interval times" in page
     assert f"{report['incidents']['count']:,} incidents" in page
