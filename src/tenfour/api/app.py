@@ -169,6 +169,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_exception_handler(AccountError, _on_account_error)
     for failure in (JournalError, AccountStoreError, FingerprintStoreError, DeviceStoreError):
         app.add_exception_handler(failure, on_database_error)
+    # Innermost: well-formed commands are answered without the framework's routing
+    # and dependency machinery (api.commands), inside every limit, header and log.
+    app.add_middleware(commands.CommandLane)
     # Before anything reads a body: client address, tip rate limit, body size caps.
     app.add_middleware(
         RequestLimits,

@@ -1,13 +1,31 @@
-"""``POST /api/commands``: every change a person makes, through the one door."""
+"""``POST /api/commands``: every change a person makes, through the one door.
+
+Two ways in, one behaviour. The FastAPI route (``post_command``) documents the
+command (OpenAPI) and answers whatever the lane hands it. ``CommandLane``, a pure ASGI
+middleware just inside the request limits, answers a well-formed command itself,
+without the framework's per-request machinery (routing, dependency solving, the
+exception middlewares' wrappers): at a thousand commands a second that machinery was
+most of the server's CPU (bench/RESULTS.md, group commit). It parses and validates with
+the same request model, runs the same ``_run`` and answers errors through the app's own
+exception handlers; any body it cannot take (bad JSON, an unknown command, a field
+that fails validation, an unusual content type) goes on, replayed, to the route, so
+every refusal keeps its one shape.
+"""
 
 from __future__ import annotations
 
 import asyncio
+import json
+from email.message import Message as MimeMessage
 from typing import Annotated, Any
 
 import anyio
 from fastapi import APIRouter, Body, Depends, Request
 from fastapi.responses import JSONResponse
+from pydantic import TypeAdapter, ValidationError
+from starlette.responses import Response
+from starlette.routing import BaseRoute
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tenfour.api.auth import actor_of, current_account, source_of
 from tenfour.api.context import Runtime, runtime
@@ -21,6 +39,7 @@ from tenfour.journal.sql import JournalBatch
 from tenfour.service import Prepared
 
 router = APIRouter(prefix="/api", tags=["commands"])
+PATH = "/api/commands"
 
 
 @router.post("/commands", response_model=CommandResult, responses=ERROR_RESPONSES)
@@ -32,6 +51,12 @@ async def post_command(
     """Run one command (DOMAIN.md vocabulary). Answers only once its events are durable;
     a retry with the same ``idempotency_key`` returns the first answer again, and the
     same key with a different command is refused (409)."""
+    return await _run(rt, request, body)
+
+
+async def _run(rt: Runtime, request: Request, request_body: Any) -> Response:
+    """One validated command request (one of the per-command models, a union mypy
+    cannot see), run and answered."""
     # Off the event loop, without a worker thread per request: the command joins the
     # service's group commit (``tenfour.groupcommit``), and its writer thread runs the
     # session lookup and the key binding too (they wait on the database, which must
@@ -39,7 +64,6 @@ async def post_command(
     # together are appended in one transaction; this request waits on the loop,
     # holding no thread, until its own are durable (bench/RESULTS.md, group commit).
     made: list[tuple[str, Command]] = []
-    request_body: Any = body  # one of the per-command models (a union mypy cannot see)
 
     def prepare() -> Command | Prepared:
         account = current_account(request, rt)  # 401 unless a live session
@@ -64,6 +88,99 @@ async def post_command(
     return JSONResponse(
         {"events": [e.to_json() for e in handled.events], "duplicate": handled.duplicate}
     )
+
+
+#: The route the lane answers for (its path names it in request logs and metrics).
+_ROUTE: BaseRoute = router.routes[-1]
+
+
+class CommandLane:
+    """Pure ASGI middleware: ``POST /api/commands`` with a body the request model
+    accepts is run here (see the module docstring); everything else passes through.
+    Add it first, so that it sits inside the request limits, headers and request log."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+        self._model: TypeAdapter[Any] = TypeAdapter(CommandRequest)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST" or scope["path"] != PATH:
+            await self.app(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                return  # the client went away before its command was whole
+            chunks.append(message.get("body", b""))
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        parsed = self._parse(scope, body)
+        if parsed is None:
+            await self.app(scope, _replay(body, receive), send)
+            return
+        # As the router would: the request log and metrics name the route that answered.
+        scope["route"] = _ROUTE
+        request = Request(scope, receive)
+        try:
+            response = await _run(scope["app"].state.runtime, request, parsed)
+        except Exception as error:
+            handler = _handler_for(scope["app"], error)
+            if handler is None:
+                raise  # a crash: the outer middlewares answer 500 and log it
+            response = await handler(request, error)
+        await response(scope, receive, send)
+
+    def _parse(self, scope: Scope, body: bytes) -> Any | None:
+        """The validated request, or None for the route to answer (and refuse)."""
+        if not body or not _json_content(scope):
+            return None
+        try:
+            return self._model.validate_python(json.loads(body))
+        except (ValueError, ValidationError):  # bad JSON (or UTF-8), or a bad field
+            return None
+
+
+def _json_content(scope: Scope) -> bool:
+    """Whether FastAPI would read this body as JSON: ``application/json`` or
+    ``application/*+json`` (its rule; a body without a content type it refuses, and so
+    that one goes to the route)."""
+    for name, value in scope["headers"]:
+        if name == b"content-type":
+            if value == b"application/json":  # what nearly every client sends
+                return True
+            mime = MimeMessage()
+            mime["content-type"] = value.decode("latin-1")
+            subtype = mime.get_content_subtype()
+            return mime.get_content_maintype() == "application" and (
+                subtype == "json" or subtype.endswith("+json")
+            )
+    return False
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """A receive that gives the body already read once, then the client's own."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
+def _handler_for(app: Any, error: Exception) -> Any:
+    """The app's own exception handler for ``error`` (nearest class first), as its
+    exception middleware would choose it; None for a crash."""
+    handlers = app.exception_handlers
+    for cls in type(error).__mro__:
+        if cls in handlers:
+            return handlers[cls]
+    return None
 
 
 def _bind_key(rt: Runtime, command: Command, key: str | None) -> Command | Prepared:
