@@ -218,6 +218,14 @@ def serve(
             "terminal, else json"
         ),
     ] = None,
+    log_level: Annotated[
+        str,
+        typer.Option(
+            help="debug, info, warning or error. info writes a line per request and per "
+            "command; warning keeps failures and warnings only (about a quarter more "
+            "commands a second under load: bench/RESULTS.md, group commit)"
+        ),
+    ] = "info",
     ws_compression: Annotated[
         bool,
         typer.Option(
@@ -244,11 +252,14 @@ def serve(
     """Run the dispatch server (HTTP API, live feed) on the embedded or a PostgreSQL journal."""
     import uvicorn
 
-    from tenfour.api.logs import FORMATS, default_format, logging_config
+    from tenfour.api.logs import FORMATS, LEVELS, default_format, logging_config
     from tenfour.api.metrics import scrape_options
 
     if log_format is not None and log_format not in FORMATS:
         typer.echo(f"error: --log-format: {log_format!r} is not json or console", err=True)
+        raise typer.Exit(2)
+    if log_level.lower() not in LEVELS:
+        typer.echo(f"error: --log-level: {log_level!r} is not one of {', '.join(LEVELS)}", err=True)
         raise typer.Exit(2)
     try:
         metrics_token, metrics_networks = scrape_options(metrics_token_file, metrics_from)
@@ -344,8 +355,8 @@ def serve(
         create_app(settings),
         host=host,
         port=port,
-        log_level="info",
-        log_config=logging_config(log_format or default_format()),
+        log_level=log_level.lower(),
+        log_config=logging_config(log_format or default_format(), log_level.upper()),
         access_log=False,
         proxy_headers=False,
         # Off by default: compressing each message doubled the CPU of sending an

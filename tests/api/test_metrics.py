@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import uvicorn
@@ -208,6 +209,7 @@ def test_two_apps_in_one_process_count_apart(tmp_path: Path) -> None:
     ("options", "words"),
     [
         (["--log-format", "xml"], ["--log-format", "'xml'"]),
+        (["--log-level", "loud"], ["--log-level", "'loud'"]),
         (["--metrics-from", "10.0.0.300"], ["--metrics-from", "10.0.0.300"]),
         (["--metrics-token-file", "/nonexistent/token"], ["--metrics-token-file", "cannot read"]),
     ],
@@ -220,6 +222,18 @@ def test_bad_observability_options_stop_serve(
     assert result.exit_code == 2, result.output
     for word in words:
         assert word in result.output
+
+
+def test_log_level_reaches_every_logger_serve_configures(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    seen: dict[str, Any] = {}
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: seen.update(kw))
+    database = str(tmp_path / "t.db")
+    result = CliRunner().invoke(cli, ["serve", "--database", database, "--log-level", "WARNING"])
+    assert result.exit_code == 0, result.output
+    assert seen["log_level"] == "warning"
+    assert seen["log_config"]["root"]["level"] == "WARNING"
 
 
 def test_scrape_options(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

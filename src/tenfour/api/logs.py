@@ -40,6 +40,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from tenfour.service import Outcome
 
 FORMATS = ("json", "console")
+#: ``serve --log-level`` choices, quietest last.
+LEVELS = ("debug", "info", "warning", "error")
 REQUEST_ID = "x-request-id"
 #: An incoming id is kept only if it looks like an id (a UUID, nginx's $request_id,
 #: a trace id): anything else would let a client write what it likes into the logs.
