@@ -2,7 +2,7 @@
 one-row-per-commit SQLite rate measured in the same run.
 
 Run: ``.venv/bin/python -m bench.bench_commit [--seconds 10] [--connections 16]
-[--no-postgres] [--keyed] [--before SRC]`` (``--keyed``: every command carries a
+[--no-postgres] [--keyed] [--before SRC] [--log-level warning]`` (``--keyed``: every command carries a
 fresh idempotency key, as the web console's do). ``TENFOUR_BENCH_POSTGRES`` names a PostgreSQL server to create a
 scratch database on (default ``postgresql://postgres@127.0.0.1:5432/postgres``).
 
@@ -185,11 +185,12 @@ def measure(
     port: int,
     src: str | None = None,
     keyed: bool = False,
+    options: tuple[str, ...] = (),
 ) -> dict[str, Any]:
     servers = []
     try:
         for i in range(nodes):  # one after the other: the first seeds the demo city
-            servers.append(start_server(database, port + i, src=src))
+            servers.append(start_server(database, port + i, *options, src=src))
         bases = [f"http://127.0.0.1:{port + i}" for i in range(nodes)]
         tokens = [login(base, "bench") for base in bases]
         before = journal_facts(database, 0, src)["head"]
@@ -279,6 +280,12 @@ def main() -> None:
         help="every command carries a fresh idempotency key, as the web console's do "
         "(the key is bound in the command's own transaction: api.idempotency)",
     )
+    parser.add_argument(
+        "--log-level",
+        metavar="LEVEL",
+        help="also run the SQLite case with `serve --log-level LEVEL` (warning: no line "
+        "per request and per command), beside the default info",
+    )
     args = parser.parse_args()
     keyed = args.keyed
     tag = ", keyed" if keyed else ""
@@ -294,6 +301,14 @@ def main() -> None:
                 measure(database, 1, args.connections, args.seconds, args.port, keyed=keyed),
             )
         )
+    if args.log_level:
+        with tempfile.TemporaryDirectory(dir=Path.cwd()) as tmp:
+            database = str(Path(tmp) / "tenfour.db")
+            options = ("--log-level", args.log_level)
+            result = measure(
+                database, 1, args.connections, args.seconds, args.port, None, keyed, options
+            )
+            cases.append((f"SQLite, 1 node{tag}, `--log-level {args.log_level}`", result))
     if args.before:
         with tempfile.TemporaryDirectory(dir=Path.cwd()) as tmp:
             database = str(Path(tmp) / "tenfour.db")
