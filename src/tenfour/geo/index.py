@@ -377,15 +377,30 @@ class DriveTimeIndex:
                 self._compact(extra=min(slots.size - done, _BATCH_ROOM) * room)
 
     def _compact(self, extra: int) -> None:
-        """Copy live labels into a fresh pool with room for ``extra`` more entries."""
+        """Move the live labels to the front of the pool, with room for ``extra`` more
+        entries and as many again as are live (so compactions stay rare).
+
+        In place while the pool has that room: it is the index's biggest allocation
+        (about 30 MB with 2,000 units moving on the demo map), and a fresh pool at each
+        compaction, allocated while the old one was still held, made the lease holder's
+        resident memory swing by a pool's size every minute or two, the freed pools
+        kept resident by the C allocator (issue 15's soak, ``MALLOC_ARENA_MAX=2``). A
+        new pool only when the live labels outgrow this one, or fill under an eighth of
+        it (a fleet that shrank for good).
+        """
         from tenfour.geo import kernels
 
         capacity = max(_MIN_POOL, 2 * self._live + extra)
         live = np.asarray(sorted(self._slot_of.values()), dtype=np.int64)
         live = live[self._label_size[live] > 0]
-        node = np.zeros(capacity, dtype=np.int32)
-        t = np.zeros(capacity, dtype=np.float64)
-        length = np.zeros(capacity, dtype=np.float64)
+        # In pool order: each label moves down, never onto one not yet moved.
+        live = live[np.argsort(self._label_start[live], kind="stable")]
+        if capacity <= self._pool_node.size <= 4 * capacity:
+            node, t, length = self._pool_node, self._pool_t, self._pool_l
+        else:
+            node = np.zeros(capacity, dtype=np.int32)
+            t = np.zeros(capacity, dtype=np.float64)
+            length = np.zeros(capacity, dtype=np.float64)
         end = kernels.compact_pool(
             self._pool_node, self._pool_t, self._pool_l, self._label_start, self._label_size,
             live, node, t, length,

@@ -390,7 +390,11 @@ def compact_pool(
     new_t: Any,
     new_l: Any,
 ) -> Any:
-    """Copy the labels of slots ``live`` into the new pool, in slot order; returns its end."""
+    """Copy the labels of slots ``live`` into the new pool, in that order; returns its end.
+
+    The new pool may be the pool itself when ``live`` is in pool order (ascending
+    ``label_start``): each label then moves down, and an overlapping slice assignment
+    copies its source first."""
     w = 0
     for i in range(live.size):
         s = live[i]
