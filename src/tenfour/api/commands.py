@@ -25,12 +25,13 @@ from fastapi.responses import JSONResponse
 from pydantic import TypeAdapter, ValidationError
 from starlette.responses import Response
 from starlette.routing import BaseRoute
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from tenfour.api.auth import actor_of, current_account, source_of
 from tenfour.api.context import Runtime, runtime
 from tenfour.api.errors import ERROR_RESPONSES, rejected_response
 from tenfour.api.idempotency import fingerprint
+from tenfour.api.limits import replay_body
 from tenfour.api.schemas import CommandRequest, CommandResult
 from tenfour.domain.commands import Command
 from tenfour.domain.errors import CommandRejected
@@ -118,7 +119,7 @@ class CommandLane:
         body = b"".join(chunks)
         parsed = self._parse(scope, body)
         if parsed is None:
-            await self.app(scope, _replay(body, receive), send)
+            await self.app(scope, replay_body(body, receive), send)
             return
         # As the router would: the request log and metrics name the route that answered.
         scope["route"] = _ROUTE
@@ -157,20 +158,6 @@ def _json_content(scope: Scope) -> bool:
                 subtype == "json" or subtype.endswith("+json")
             )
     return False
-
-
-def _replay(body: bytes, receive: Receive) -> Receive:
-    """A receive that gives the body already read once, then the client's own."""
-    sent = False
-
-    async def replay() -> Message:
-        nonlocal sent
-        if not sent:
-            sent = True
-            return {"type": "http.request", "body": body, "more_body": False}
-        return await receive()
-
-    return replay
 
 
 def _handler_for(app: Any, error: Exception) -> Any:

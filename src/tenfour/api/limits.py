@@ -145,6 +145,21 @@ class Gate:
             free.release()
 
 
+def replay_body(body: bytes, receive: Receive) -> Receive:
+    """A receive that gives a body already read, whole, then the client's own messages
+    (a disconnect), for an app after a middleware that had to read it first."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
+
+
 class RequestLimits:
     """See the module docstring. ``app.state.runtime`` gives the tip limiter and clock."""
 
@@ -221,18 +236,9 @@ class RequestLimits:
             chunks.append(chunk)
             if not message.get("more_body", False):
                 break
-        replayed = False
-
-        async def replay() -> Message:
-            nonlocal replayed
-            if not replayed:
-                replayed = True
-                return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
-            return await receive()
-
         async with gate.turn() as inside:
             if inside:
-                await self.app(scope, replay, send)
+                await self.app(scope, replay_body(b"".join(chunks), receive), send)
                 return
         busy = error_response(
             503, "busy", "too many requests of this kind are waiting; try again shortly"
