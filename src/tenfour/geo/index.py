@@ -391,7 +391,7 @@ class DriveTimeIndex:
         from tenfour.geo import kernels
 
         capacity = max(_MIN_POOL, 2 * self._live + extra)
-        live = np.asarray(sorted(self._slot_of.values()), dtype=np.int64)
+        live = np.fromiter(self._slot_of.values(), dtype=np.int64, count=len(self._slot_of))
         live = live[self._label_size[live] > 0]
         # In pool order: each label moves down, never onto one not yet moved.
         live = live[np.argsort(self._label_start[live], kind="stable")]
