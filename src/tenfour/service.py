@@ -168,6 +168,10 @@ class Service:
         #: Watchers of the door (``tenfour.api.metrics``, ``tenfour.api.logs``).
         self.on_command: list[CommandObserver] = []
         self.on_append: list[AppendObserver] = []
+        #: Given every queued job's ``work`` before the writer runs them (the API looks
+        #: up a batch's sessions there in one query); its failure fails no command:
+        #: each job's own work then does what it skipped.
+        self.before_batch: Callable[[Sequence[Callable[[], Any]]], None] | None = None
         self._lock = _DoorLock()
         # Group commit (``tenfour.groupcommit``): commands from other threads queue for
         # one writer thread, which appends all those waiting in one transaction. On by
@@ -304,6 +308,11 @@ class Service:
         commands: list[Command] = []
         checks: list[Callable[[Batch], None] | None] = []
         ready: list[Job] = []
+        if self.before_batch is not None:
+            try:
+                self.before_batch([job.work for job in jobs])
+            except Exception:
+                log.exception("preparing a batch of %d command(s) failed", len(jobs))
         for job in jobs:
             try:
                 made = job.context.run(job.work)

@@ -33,7 +33,7 @@ import logging
 import secrets
 import unicodedata
 from abc import abstractmethod
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -103,11 +103,14 @@ _FORGET_PAIRS = (
     "(locked_until IS NULL AND last_failure_at <= ?)"
     " OR (locked_until IS NOT NULL AND locked_until <= ?))"
 )
-_SESSION = (
-    "SELECT s.last_used_at, s.created_at, a.disabled_at,"
+_SESSIONS_IN = (
+    "SELECT s.token_hash, s.last_used_at, s.created_at, a.disabled_at,"
     " a.username, a.role, a.member, a.created_at"
-    " FROM sessions s JOIN accounts a ON a.username = s.username WHERE s.token_hash = ?"
+    " FROM sessions s JOIN accounts a ON a.username = s.username WHERE s.token_hash IN ({})"
 )
+#: Token hashes per ``IN (...)`` list: far below SQLite's and PostgreSQL's limits on
+#: parameters, and more than a batch of commands usually holds.
+_IN_CHUNK = 500
 _STATUS = (
     f"SELECT {_ACCOUNT}, disabled_at, last_login_at, password_changed_at, locked_until"
     " FROM accounts"
@@ -165,6 +168,11 @@ def _login_form(password: object) -> str | None:
 
 def _maybe_ts(text: object) -> datetime | None:
     return None if text is None else parse_ts(str(text))
+
+
+def _marks(count: int) -> str:
+    """``?, ?, ...``: the placeholders of an ``IN (...)`` list of ``count`` values."""
+    return ", ".join("?" * count)
 
 
 def _check_window(now: datetime, idle: timedelta, lifetime: timedelta) -> datetime:
@@ -652,45 +660,84 @@ class SqlAccountStore(OneConnectionStore):
         lifetime: timedelta = DEFAULT_LIFETIME,
         touch: bool = True,
     ) -> Account | None:
+        return self.sessions_for([token], now=now, idle=idle, lifetime=lifetime, touch=touch)[token]
+
+    def sessions_for(
+        self,
+        tokens: Iterable[str],
+        *,
+        now: datetime,
+        idle: timedelta = DEFAULT_IDLE,
+        lifetime: timedelta = DEFAULT_LIFETIME,
+        touch: bool = True,
+    ) -> dict[str, Account | None]:
         now = _check_window(now, idle, lifetime)
-        if not isinstance(token, str) or not token or len(token) > _TOKEN_MAX:
-            return None
-        key = token_hash(token)
-        with self._reading() as cur:
-            cur.execute(self._sql(_SESSION), (key,))
-            row = cur.fetchone()
-        if row is None:
-            return None
-        idle_for = now - parse_ts(row[0])
-        if now - parse_ts(row[1]) > lifetime or row[2] is not None:
-            # Too old whatever its use, or its account was disabled: gone for good.
+        found: dict[str, Account | None] = {}
+        keys: dict[str, str] = {}  # token hash -> token
+        for token in tokens:
+            found[token] = None
+            if isinstance(token, str) and token and len(token) <= _TOKEN_MAX:
+                keys[token_hash(token)] = token
+        rows = []
+        hashes = list(keys)
+        for start in range(0, len(hashes), _IN_CHUNK):
+            chunk = hashes[start : start + _IN_CHUNK]
+            with self._reading() as cur:
+                cur.execute(self._sql(_SESSIONS_IN.format(_marks(len(chunk)))), chunk)
+                rows.extend(cur.fetchall())
+        dead: list[str] = []  # too old whatever its use, or its account disabled
+        idle_out: list[str] = []
+        stale: list[str] = []  # live, last use recorded TOUCH_EVERY ago or more
+        for row in rows:
+            key = row[0]
+            idle_for = now - parse_ts(row[1])
+            if now - parse_ts(row[2]) > lifetime or row[3] is not None:
+                dead.append(key)
+            elif idle_for > idle:
+                idle_out.append(key)
+            else:
+                found[keys[key]] = _account(row[4:])
+                if touch and idle_for >= TOUCH_EVERY:
+                    stale.append(key)
+        if dead or idle_out:
             with self._writing() as cur:
-                cur.execute(self._sql("DELETE FROM sessions WHERE token_hash = ?"), (key,))
-            return None
-        if idle_for > idle:
-            with self._writing() as cur:
-                # Only if still expired: a concurrent request may have used it since.
-                cur.execute(
-                    self._sql("DELETE FROM sessions WHERE token_hash = ? AND last_used_at < ?"),
-                    (key, ts(now - idle)),
-                )
-            return None
-        if touch and idle_for >= TOUCH_EVERY:
+                for start in range(0, len(dead), _IN_CHUNK):
+                    chunk = dead[start : start + _IN_CHUNK]
+                    cur.execute(
+                        self._sql(
+                            f"DELETE FROM sessions WHERE token_hash IN ({_marks(len(chunk))})"
+                        ),
+                        chunk,
+                    )
+                for start in range(0, len(idle_out), _IN_CHUNK):
+                    chunk = idle_out[start : start + _IN_CHUNK]
+                    # Only if still expired: a concurrent request may have used it since.
+                    cur.execute(
+                        self._sql(
+                            f"DELETE FROM sessions WHERE token_hash IN ({_marks(len(chunk))})"
+                            " AND last_used_at < ?"
+                        ),
+                        (*chunk, ts(now - idle)),
+                    )
+        if stale:
             # Best effort: a read must not fail because its last-use time could not be
             # written (a busy or failing database); the next request tries again.
             try:
                 with self._writing() as cur:
-                    # Never move it backwards (requests may finish out of order).
-                    cur.execute(
-                        self._sql(
-                            "UPDATE sessions SET last_used_at = ?"
-                            " WHERE token_hash = ? AND last_used_at < ?"
-                        ),
-                        (ts(now), key, ts(now)),
-                    )
+                    for start in range(0, len(stale), _IN_CHUNK):
+                        chunk = stale[start : start + _IN_CHUNK]
+                        # Never move it backwards (requests may finish out of order).
+                        cur.execute(
+                            self._sql(
+                                "UPDATE sessions SET last_used_at = ?"
+                                f" WHERE token_hash IN ({_marks(len(chunk))})"
+                                " AND last_used_at < ?"
+                            ),
+                            (ts(now), *chunk, ts(now)),
+                        )
             except AccountStoreError as error:
                 log.warning("could not record a session's last use (kept it open): %s", error)
-        return _account(row[3:])
+        return found
 
     def close_session(self, token: str) -> bool:
         if not isinstance(token, str) or not token or len(token) > _TOKEN_MAX:

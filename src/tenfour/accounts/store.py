@@ -32,6 +32,7 @@ The contract (tested once for all backends in tests/accounts):
 from __future__ import annotations
 
 import builtins
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from types import TracebackType
 from typing import Protocol, Self
@@ -155,6 +156,21 @@ class AccountStore(Protocol):
         a live feed checking its session is not use); None (and the session
         deleted) if it is unknown, idle for longer than `idle`, opened longer than
         `lifetime` ago, or its account is disabled."""
+        ...
+
+    def sessions_for(
+        self,
+        tokens: Iterable[str],
+        *,
+        now: datetime,
+        idle: timedelta = DEFAULT_IDLE,
+        lifetime: timedelta = DEFAULT_LIFETIME,
+        touch: bool = True,
+    ) -> dict[str, Account | None]:
+        """`session` for several tokens at once, each answered as `session` would
+        answer it alone, in one read (and at most one write for the ended sessions
+        and one for the last-use times): a batch of commands from many consoles
+        looks its sessions up together."""
         ...
 
     def close_session(self, token: str) -> bool:

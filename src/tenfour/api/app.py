@@ -127,6 +127,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             fingerprints=fingerprints,
             login_throttle=TokenBuckets(settings.login_burst, settings.login_refill),
         )
+        # The writer thread reads the sessions of a batch's commands in one query.
+        service.before_batch = commands.look_up_sessions(app.state.runtime)
         app.state.demo_passwords = load_demo(service, accounts) if settings.demo else {}
         # Device positions (tenfour.interop): the registry, MQTT and NMEA feeds.
         stop_avl = await avl.start_avl(app, settings, app.state.runtime)

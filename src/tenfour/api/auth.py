@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import threading
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -61,6 +62,17 @@ def session_account(rt: Runtime, token: str | None, *, touch: bool = True) -> Ac
     )
 
 
+def session_accounts(rt: Runtime, tokens: Iterable[str]) -> dict[str, Account | None]:
+    """``session_account`` for several tokens in one lookup (a batch of commands from
+    many consoles), each answered as it would be alone."""
+    return rt.accounts.sessions_for(
+        tokens,
+        now=rt.now(),
+        idle=rt.settings.session_idle,
+        lifetime=rt.settings.session_lifetime,
+    )
+
+
 def set_session_cookie(response: Response, token: str, request: Request, rt: Runtime) -> None:
     """Give the browser the session ``token``: out of the pages' scripts' reach
     (HttpOnly), never sent by another site's request (SameSite strict), kept as long
@@ -91,7 +103,11 @@ def secure_cookies(request: Request, rt: Runtime) -> bool:
 
 # Sync: FastAPI runs it on a worker thread, so a slow database never stalls the loop.
 def current_account(request: Request, rt: Annotated[Runtime, Depends(runtime)]) -> Account:
-    account = session_account(rt, token_of(request))
+    return logged_in(session_account(rt, token_of(request)))
+
+
+def logged_in(account: Account | None) -> Account:
+    """The account of a live session, or the 401 that asks to log in."""
     if account is None:
         raise HTTPException(
             401,

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Callable, Sequence
 from email.message import Message as MimeMessage
 from typing import Annotated, Any
 
@@ -27,7 +28,15 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from tenfour.api.auth import actor_of, current_account, source_of
+from tenfour.accounts import Account
+from tenfour.api.auth import (
+    actor_of,
+    logged_in,
+    session_account,
+    session_accounts,
+    source_of,
+    token_of,
+)
 from tenfour.api.context import Runtime, runtime
 from tenfour.api.errors import ERROR_RESPONSES, rejected_response
 from tenfour.api.idempotency import fingerprint
@@ -64,22 +73,12 @@ async def _run(rt: Runtime, request: Request, request_body: Any) -> Response:
     # never stall other requests, the live feed or /api/health). Commands that arrive
     # together are appended in one transaction; this request waits on the loop,
     # holding no thread, until its own are durable (bench/RESULTS.md, group commit).
-    made: list[tuple[str, Command]] = []
-
-    def prepare() -> Command | Prepared:
-        account = current_account(request, rt)  # 401 unless a live session
-        key = request_body.idempotency_key
-        # Keys are per account, so one user's key can never replay another user's answer.
-        scoped = f"{account.username}/{key}" if key else None
-        command = Command(request_body.do, request_body.with_, actor_of(account), scoped)
-        made.append((account.username, command))
-        return _bind_key(rt, command, key)
-
+    prepare = Preparation(rt, request, request_body)
     try:
         handled = await asyncio.wrap_future(rt.service.enqueue(prepare))
     except CommandRejected as rejected:
-        if rejected.code == "forbidden" and made:
-            username, command = made[0]
+        if rejected.code == "forbidden" and prepare.made is not None:
+            username, command = prepare.made
             detail = f"{command.do}: {rejected}"
             source = source_of(request)
             await anyio.to_thread.run_sync(
@@ -89,6 +88,47 @@ async def _run(rt: Runtime, request: Request, request_body: Any) -> Response:
     return JSONResponse(
         {"events": [e.to_json() for e in handled.events], "duplicate": handled.duplicate}
     )
+
+
+class Preparation:
+    """What the writer thread does for one command before its batch (``Service.enqueue``):
+    its session (401 unless live), the command, its idempotency key bound."""
+
+    def __init__(self, rt: Runtime, request: Request, body: Any) -> None:
+        self.rt, self.request, self.body = rt, request, body
+        self.token = token_of(request)
+        #: Filled by ``look_up_sessions`` when the batch's sessions were read together.
+        self.looked_up = False
+        self.account: Account | None = None
+        #: (username, command) once made: a refusal is audited under that name.
+        self.made: tuple[str, Command] | None = None
+
+    def __call__(self) -> Command | Prepared:
+        rt = self.rt
+        found = self.account if self.looked_up else session_account(rt, self.token)
+        account = logged_in(found)
+        key = self.body.idempotency_key
+        # Keys are per account, so one user's key can never replay another user's answer.
+        scoped = f"{account.username}/{key}" if key else None
+        command = Command(self.body.do, self.body.with_, actor_of(account), scoped)
+        self.made = (account.username, command)
+        return _bind_key(rt, command, key)
+
+
+def look_up_sessions(rt: Runtime) -> Callable[[Sequence[object]], None]:
+    """The service's ``before_batch``: the sessions of a batch's commands in one read
+    (one query, not one per command: on PostgreSQL a round trip each, on SQLite a read
+    of pages the journal's last commit made stale), each answered as alone."""
+
+    def look_up(works: Sequence[object]) -> None:
+        waiting = [w for w in works if isinstance(w, Preparation) and w.token]
+        if not waiting:
+            return
+        found = session_accounts(rt, {w.token for w in waiting if w.token})
+        for work in waiting:
+            work.account, work.looked_up = found[work.token or ""], True
+
+    return look_up
 
 
 #: The route the lane answers for (its path names it in request logs and metrics).
