@@ -40,6 +40,7 @@ from tenfour.journal.model import (
     StoredEvent,
     VerifyReport,
 )
+from tenfour.journal.tail import Tail, Tails
 
 TABLE = "journal_events"
 COLUMNS = (
@@ -55,6 +56,8 @@ BRIEF_COLUMNS = "seq, event_type, occurred_at, data"
 TYPED_WINDOW = 20_000
 
 _INSERT = f"INSERT INTO {TABLE} ({COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+#: Rows of one read followed to learn the journal's new end, at most.
+_FOLLOWED = 10_000
 _HEAD = f"SELECT seq, hash FROM {TABLE} ORDER BY seq DESC LIMIT 1"
 _STREAM_VERSION = f"SELECT COALESCE(MAX(version), 0) FROM {TABLE} WHERE stream = ?"
 _BY_KEY = f"SELECT {COLUMNS} FROM {TABLE} WHERE idempotency_key = ? ORDER BY seq"
@@ -114,6 +117,9 @@ class SqlEventStore(OneConnectionStore):
     def __init__(self) -> None:
         super().__init__()
         self._head_listener: HeadListener | None = None
+        #: What this store knows of the journal's end (``journal.tail``): spares a
+        #: batch the head and stream-version queries while nobody else writes.
+        self._tails = Tails()
 
     def listen_head(self, listener: HeadListener) -> None:
         """Tell `listener` the head after each committed append and when closing."""
@@ -196,6 +202,7 @@ class SqlEventStore(OneConnectionStore):
                 batch.finish()
             finally:
                 batch.open = False
+        batch.committed()
         if batch.rows and self._head_listener is not None:
             # committed: now the head may be anchored
             self._head_listener.note(batch.rows[-1].seq, batch.rows[-1].hash)
@@ -211,9 +218,26 @@ class SqlEventStore(OneConnectionStore):
         if limit is not None:
             _check_count("limit", limit)
         if types is None:
-            return (row.to_event() for row in self._scan("seq", "", (), after, limit))
-        rows = self._scan_types(_check_types(types), after, limit)
-        return (Row(*row).to_event() for row in rows)
+            rows = self._scan("seq", "", (), after, limit)
+            tail = self._tails.current
+            if tail is not None and after == tail.seq:
+                return self._following(tail, rows)
+            return (row.to_event() for row in rows)
+        typed = self._scan_types(_check_types(types), after, limit)
+        return (Row(*row).to_event() for row in typed)
+
+    def _following(self, tail: Tail, rows: Iterator[Row]) -> Iterator[StoredEvent]:
+        """Rows read from the end this store knew: once all are read (catching up on
+        another node's appends), the store knows the new end (``journal.tail``)."""
+        seen: list[Row] | None = []
+        for row in rows:
+            if seen is not None:
+                seen.append(row)
+                if len(seen) > _FOLLOWED:
+                    seen = None  # a long catch-up: not worth the memory
+            yield row.to_event()
+        if seen:
+            self._tails.follow(tail, seen)
 
     def read_brief(
         self, after: int = 0, *, types: Collection[str] | None = None
@@ -375,7 +399,12 @@ class JournalBatch:
         self._store = store
         self._cur = cur
         self._head: tuple[int, str] | None = None
+        #: Stream versions this batch has read or written (true while it holds the lock).
         self._versions: dict[str, int] = {}
+        #: The store's knowledge of the journal's end when the batch began; its
+        #: versions are used (``_known``) only once the batch has seen it still true.
+        self._tail = store._tails.current
+        self._known: dict[str, int] | None = None
         self._keys: dict[str, tuple[StoredEvent, ...]] = {}
         self._unsent: list[Row] = []
         #: Every row appended in this batch, in seq order.
@@ -391,7 +420,16 @@ class JournalBatch:
             self._store._sql(f"SELECT {COLUMNS} FROM {TABLE} WHERE seq > ? ORDER BY seq"),
             (after,),
         )
-        return [Row(*r).to_event() for r in self._cur.fetchall()]
+        rows = [Row(*r) for r in self._cur.fetchall()]
+        tail = self._tail
+        if self._head is None and tail is not None and after == tail.seq:
+            # Everything after the end the store knew, read holding the write lock:
+            # the journal's end now, without asking for it (``journal.tail``).
+            self._head = (rows[-1].seq, rows[-1].hash) if rows else (tail.seq, tail.hash)
+            self._known = tail.versions
+            for row in rows:
+                self._versions[row.stream] = row.version
+        return [row.to_event() for row in rows]
 
     def events_for_key(self, key: str) -> tuple[StoredEvent, ...] | None:
         """What `key` produced, in the journal or earlier in this batch; None if unused."""
@@ -428,10 +466,10 @@ class JournalBatch:
             earlier = self.events_for_key(idempotency_key)
             if earlier:
                 return AppendResult(earlier, True)
+        head_seq, head_hash = self._head_now()  # first: it may vouch for known versions
         streams = sorted({event.stream for event in events} | expected.keys())
         versions = {stream: self._version(stream) for stream in streams}
         check_expected(expected, versions)
-        head_seq, head_hash = self._head_now()
         rows = link(
             events,
             data_texts,
@@ -467,6 +505,13 @@ class JournalBatch:
         if self.rows:
             self._store._announce(self._cur, self.rows[-1].seq)
 
+    def committed(self) -> None:
+        """The transaction committed: what this batch learnt of the journal's end is
+        the store's now (``journal.tail``)."""
+        if self._head is not None:
+            trusted = self._known is not None
+            self._store._tails.committed(self._tail, trusted, self._head, self._versions)
+
     def _check(self) -> None:
         if not self.open:
             raise JournalError("the batch is over: open a new one")
@@ -477,14 +522,22 @@ class JournalBatch:
             self._unsent = []
 
     def _version(self, stream: str) -> int:
-        if stream not in self._versions:
-            self._cur.execute(self._store._sql(_STREAM_VERSION), (stream,))
-            self._versions[stream] = int(self._cur.fetchone()[0])
-        return self._versions[stream]
+        version = self._versions.get(stream)
+        if version is None:
+            known = self._known
+            version = known.get(stream) if known is not None else None
+            if version is None:
+                self._cur.execute(self._store._sql(_STREAM_VERSION), (stream,))
+                version = int(self._cur.fetchone()[0])
+            self._versions[stream] = version
+        return version
 
     def _head_now(self) -> tuple[int, str]:
         if self._head is None:
             self._cur.execute(self._store._sql(_HEAD))
             row = self._cur.fetchone()
             self._head = (0, GENESIS_HASH) if row is None else (int(row[0]), str(row[1]))
+            tail = self._tail
+            if tail is not None and (tail.seq, tail.hash) == self._head:
+                self._known = tail.versions  # nobody wrote since: what it knew holds
         return self._head
