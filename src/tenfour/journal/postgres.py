@@ -86,6 +86,12 @@ class PostgresEventStore(SqlEventStore):
     def _bookmarking(self) -> AbstractContextManager[Cursor]:
         return self._pg.transaction()
 
+    def _together(self, cur: Cursor) -> AbstractContextManager[object]:
+        # The rows and the announcement in one round trip (one pipeline sync): the
+        # journal's lock is held meanwhile, and the other nodes wait for it.
+        assert isinstance(cur, psycopg.Cursor)
+        return cur.connection.pipeline()
+
     def _announce(self, cur: Cursor, head: int) -> None:
         # Delivered at commit, in commit order, to every node LISTENing.
         cur.execute("SELECT pg_notify(%s, %s)", (CHANNEL, str(head)))

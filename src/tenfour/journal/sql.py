@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from abc import abstractmethod
 from collections.abc import Collection, Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any, NamedTuple, Protocol
 
 from tenfour.durable import OneConnectionStore
@@ -206,6 +206,10 @@ class SqlEventStore(OneConnectionStore):
         if batch.rows and self._head_listener is not None:
             # committed: now the head may be anchored
             self._head_listener.note(batch.rows[-1].seq, batch.rows[-1].hash)
+
+    def _together(self, cur: Cursor) -> AbstractContextManager[object]:
+        """Statements sent to the database at once (PostgreSQL: one pipeline)."""
+        return nullcontext()
 
     def _announce(self, cur: Cursor, head: int) -> None:
         """Tell other nodes sharing this journal that it grew (inside the transaction,
@@ -501,9 +505,10 @@ class JournalBatch:
 
     def finish(self) -> None:
         """Send what is left and tell other nodes (the store commits right after)."""
-        self._send()
-        if self.rows:
-            self._store._announce(self._cur, self.rows[-1].seq)
+        with self._store._together(self._cur):
+            self._send()
+            if self.rows:
+                self._store._announce(self._cur, self.rows[-1].seq)
 
     def committed(self) -> None:
         """The transaction committed: what this batch learnt of the journal's end is
