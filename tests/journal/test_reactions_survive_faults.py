@@ -22,9 +22,19 @@ from tenfour.service import Service
 from .support import Backend
 from .test_service_on_backends import ADMIN, DESK, START, StraightLine
 
-#: Every journal call a service makes; a cut connection fails whichever comes next.
+#: Every journal call a service makes (``batch``: the transaction every command's
+#: events go in); a cut connection fails whichever comes next.
 _CALLS = frozenset(
-    {"append", "read", "events_for_key", "head", "position", "save_position", "stream_version"}
+    {
+        "append",
+        "batch",
+        "read",
+        "events_for_key",
+        "head",
+        "position",
+        "save_position",
+        "stream_version",
+    }
 )
 #: 6 patrols, a supervisor and an ALS ambulance around the scene: a full MAYDAY plan.
 _UNITS = [(f"ZPD-{i}", "patrol") for i in range(1, 7)] + [
