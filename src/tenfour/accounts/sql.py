@@ -33,7 +33,7 @@ import logging
 import secrets
 import unicodedata
 from abc import abstractmethod
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -168,6 +168,12 @@ def _login_form(password: object) -> str | None:
 
 def _maybe_ts(text: object) -> datetime | None:
     return None if text is None else parse_ts(str(text))
+
+
+def _chunks(items: list[str]) -> Iterator[list[str]]:
+    """``items`` in lists of at most ``_IN_CHUNK``, one ``IN (...)`` list each."""
+    for start in range(0, len(items), _IN_CHUNK):
+        yield items[start : start + _IN_CHUNK]
 
 
 def _marks(count: int) -> str:
@@ -679,9 +685,7 @@ class SqlAccountStore(OneConnectionStore):
             if isinstance(token, str) and token and len(token) <= _TOKEN_MAX:
                 keys[token_hash(token)] = token
         rows = []
-        hashes = list(keys)
-        for start in range(0, len(hashes), _IN_CHUNK):
-            chunk = hashes[start : start + _IN_CHUNK]
+        for chunk in _chunks(list(keys)):
             with self._reading() as cur:
                 cur.execute(self._sql(_SESSIONS_IN.format(_marks(len(chunk)))), chunk)
                 rows.extend(cur.fetchall())
@@ -701,16 +705,14 @@ class SqlAccountStore(OneConnectionStore):
                     stale.append(key)
         if dead or idle_out:
             with self._writing() as cur:
-                for start in range(0, len(dead), _IN_CHUNK):
-                    chunk = dead[start : start + _IN_CHUNK]
+                for chunk in _chunks(dead):
                     cur.execute(
                         self._sql(
                             f"DELETE FROM sessions WHERE token_hash IN ({_marks(len(chunk))})"
                         ),
                         chunk,
                     )
-                for start in range(0, len(idle_out), _IN_CHUNK):
-                    chunk = idle_out[start : start + _IN_CHUNK]
+                for chunk in _chunks(idle_out):
                     # Only if still expired: a concurrent request may have used it since.
                     cur.execute(
                         self._sql(
@@ -724,8 +726,7 @@ class SqlAccountStore(OneConnectionStore):
             # written (a busy or failing database); the next request tries again.
             try:
                 with self._writing() as cur:
-                    for start in range(0, len(stale), _IN_CHUNK):
-                        chunk = stale[start : start + _IN_CHUNK]
+                    for chunk in _chunks(stale):
                         # Never move it backwards (requests may finish out of order).
                         cur.execute(
                             self._sql(
