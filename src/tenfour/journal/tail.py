@@ -60,13 +60,12 @@ class Tails:
         follow on from it without a gap and ``start`` is still current, advance."""
         if not rows or any(row.seq != start.seq + n for n, row in enumerate(rows, 1)):
             return
+        learnt = {row.stream: row.version for row in rows}  # the last row of each wins
         with self._lock:
             if self._tail is not start:
                 return  # it moved meanwhile: what it knows now is newer
-            versions = start.versions
-            for row in rows:
-                versions[row.stream] = row.version
-            self._set(Tail(rows[-1].seq, rows[-1].hash, versions), rows)
+            start.versions.update(learnt)
+            self._set((rows[-1].seq, rows[-1].hash), start.versions, learnt)
 
     def committed(
         self, start: Tail | None, trusted: bool, head: tuple[int, str], known: Mapping[str, int]
@@ -78,21 +77,17 @@ class Tails:
         with self._lock:
             current = self._tail
             if trusted and start is not None and current is start:
-                versions = start.versions
-                versions.update(known)
-            elif current is not None and current.seq >= head[0]:
-                return  # a reader got as far already
-            else:
-                versions = dict(known)
-            self._tail = Tail(head[0], head[1], versions)
-            if len(versions) > self._limit:
-                self._tail = Tail(head[0], head[1], dict(known))
+                start.versions.update(known)
+                self._set(head, start.versions, known)
+            elif current is None or current.seq < head[0]:
+                self._set(head, dict(known), known)
+            # else: a reader got as far already
 
-    def forget(self) -> None:
-        with self._lock:
-            self._tail = None
-
-    def _set(self, tail: Tail, rows: Sequence[Row]) -> None:
-        if len(tail.versions) > self._limit:
-            tail = Tail(tail.seq, tail.hash, {row.stream: row.version for row in rows})
-        self._tail = tail
+    def _set(
+        self, head: tuple[int, str], versions: dict[str, int], fresh: Mapping[str, int]
+    ) -> None:
+        """The new tail; past the bound it starts again from ``fresh`` alone (the
+        versions just learnt, true at ``head`` too)."""
+        if len(versions) > self._limit:
+            versions = dict(fresh)
+        self._tail = Tail(head[0], head[1], versions)
