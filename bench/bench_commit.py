@@ -2,9 +2,10 @@
 one-row-per-commit SQLite rate measured in the same run.
 
 Run: ``.venv/bin/python -m bench.bench_commit [--seconds 10] [--connections 16]
-[--no-postgres] [--keyed] [--before SRC] [--log-level warning]`` (``--keyed``: every command carries a
-fresh idempotency key, as the web console's do). ``TENFOUR_BENCH_POSTGRES`` names a PostgreSQL server to create a
-scratch database on (default ``postgresql://postgres@127.0.0.1:5432/postgres``).
+[--no-postgres] [--keyed] [--before SRC] [--log-level warning] [--floors]``
+(``--keyed``: every command carries a fresh idempotency key, as the web console's do).
+``TENFOUR_BENCH_POSTGRES`` names a PostgreSQL server to create a scratch database on
+(default ``postgresql://postgres@127.0.0.1:5432/postgres``).
 
 Cases, each on a fresh journal with the demo city, ``tenfour serve`` in processes of
 its own: SQLite; PostgreSQL; PostgreSQL with two server nodes (the connections split
@@ -19,6 +20,9 @@ client needs nothing but Python, and still leaves the server its own core.)
 Baselines in the same run: raw SQLite (a bare table, ``BEGIN IMMEDIATE``, one
 INSERT, ``COMMIT`` in WAL with ``synchronous=FULL``) on the same disk, the rate the
 target is set against; and the same on PostgreSQL (one INSERT per commit) for scale.
+With ``--floors``, the same load against servers that write nothing and do no work
+(``bench.floor_app``: an empty FastAPI endpoint, a bare ASGI app): how close the HTTP
+stack alone comes to the raw rate on this machine.
 """
 
 from __future__ import annotations
@@ -214,6 +218,16 @@ def measure(
         for server in servers:
             server.terminate()
             server.wait(timeout=30)
+    return {
+        **_figures(load, sum(cpu)),
+        "journaled": facts["mine"],
+        "chain": facts["chain"],
+        "before": before,
+    }
+
+
+def _figures(load: dict[str, Any], server_cpu_s: float) -> dict[str, Any]:
+    """Rate, latencies, counts and CPU per answer of one load (``run_client``'s)."""
     latencies = sorted(load["latencies"])
     answered = len(latencies)
     ok = load["status"].get("200", 0)
@@ -224,12 +238,40 @@ def measure(
         "sent": load["sent"],
         "answered": answered,
         "ok": ok,
-        "journaled": facts["mine"],
-        "chain": facts["chain"],
-        "before": before,
-        "server_cpu_us": sum(cpu) / max(ok, 1) * 1e6,
+        "server_cpu_us": server_cpu_s / max(ok, 1) * 1e6,
         "client_cpu_us": load["cpu_s"] / max(answered, 1) * 1e6,
     }
+
+
+def measure_floor(kind: str, connections: int, seconds: float, port: int) -> dict[str, Any]:
+    """The same load against ``bench.floor_app`` (``kind``: fastapi or asgi), which
+    answers every command at once and writes nothing: the HTTP stack's own ceiling."""
+    env = {**os.environ, "FLOOR": kind}
+    server = subprocess.Popen(
+        [
+            *(sys.executable, "-m", "uvicorn", "bench.floor_app:app", "--port", str(port)),
+            *("--http", "httptools", "--no-access-log", "--log-level", "warning"),
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(300):
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/api/health").status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        else:
+            raise SystemExit(f"the {kind} floor did not start")
+        cpu = _cpu_s(server.pid)
+        load = run_client([("127.0.0.1", port, "none")], connections, seconds)
+        cpu = _cpu_s(server.pid) - cpu
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    return _figures(load, cpu)
 
 
 def journal_facts(database: str, after: int, src: str | None) -> dict[str, Any]:
@@ -286,6 +328,12 @@ def main() -> None:
         help="also run the SQLite case with `serve --log-level LEVEL` (warning: no line "
         "per request and per command), beside the default info",
     )
+    parser.add_argument(
+        "--floors",
+        action="store_true",
+        help="also run the same load against bench.floor_app (an empty FastAPI endpoint, "
+        "a bare ASGI app), which write nothing: the HTTP stack's own ceiling here",
+    )
     args = parser.parse_args()
     keyed = args.keyed
     tag = ", keyed" if keyed else ""
@@ -324,6 +372,14 @@ def main() -> None:
                 label = f"PostgreSQL, {nodes} node{'s' if nodes > 1 else ''}{tag}"
                 result = measure(url, nodes, args.connections, args.seconds, args.port, keyed=keyed)
                 cases.append((label, result))
+    floors = [
+        (label, measure_floor(kind, args.connections, args.seconds, args.port))
+        for label, kind in (
+            ("FastAPI, one empty endpoint", "fastapi"),
+            ("bare ASGI under uvicorn", "asgi"),
+        )
+        if args.floors
+    ]
     load = os.getloadavg()
     print(
         f"## Group commit ({os.cpu_count()} cores, load average {load[0]:.2f} {load[1]:.2f} "
@@ -349,6 +405,24 @@ def main() -> None:
             f"{'ok' if complete else 'MISSING'} | {'ok' if r['chain'] else 'BROKEN'} | "
             f"{r['server_cpu_us']:,.0f} |"
         )
+    if floors:
+        print(
+            "\nFloors, the same load and client in the same run: servers that answer every "
+            "command at once and write nothing\n"
+        )
+        print(
+            "| floor | answers/s | vs raw SQLite | p50 / p99 ms | sent / answered / 200 "
+            "| server CPU µs/answer |"
+        )
+        print("|---|---:|---:|---:|---:|---:|")
+        for label, r in floors:
+            complete = r["sent"] == r["answered"] == r["ok"]
+            failed |= not complete
+            print(
+                f"| {label} | {r['rate']:,.0f} | {r['rate'] / raw:.2f} | {r['p50']:.1f} / "
+                f"{r['p99']:.1f} | {r['sent']:,} / {r['answered']:,} / {r['ok']:,}"
+                f"{'' if complete else ' MISSING'} | {r['server_cpu_us']:,.0f} |"
+            )
     print(
         f"\ntargets: ratio >= 1.0 and p99 <= {TARGET_P99_MS:g} ms in every case; "
         "every command answered and in the journal"
