@@ -122,3 +122,71 @@ def test_a_hospitals_feed_carries_the_positions_of_ambulances_coming_to_it_only(
     ], kinds
     # once arrived, the snapshot has no unit coming either
     assert server.get(zgh, "/api/snapshot").json()["state"]["units"] == {}
+
+
+def _carrying(server: Server, desk: str, unit: str, to: str) -> None:
+    """``unit`` dispatched to a new incident HERE, on scene, then carrying a patient to
+    ``to``: each step by the dispatcher, as a crew's radio call is entered."""
+    created = server.command(
+        desk, "incident.create", {"type": "MEDICAL", "priority": 2, "location": HERE}
+    ).json()["events"]
+    incident = next(e["incident"] for e in created if e["type"] == "incident.created")
+    patient = {"description": "a man"}
+    for do, with_ in (
+        ("unit.dispatch", {"incident": incident, "units": [unit]}),
+        ("unit.status", {"unit": unit, "status": "onscene"}),
+        ("transport.start", {"unit": unit, "patient": patient, "destination": to}),
+    ):
+        answer = server.command(desk, do, with_)
+        assert answer.status_code == 200, answer.text
+
+
+def test_a_hospital_reads_each_coming_ambulances_drive_time_by_road(server: Server) -> None:
+    admin = server.account("root", "admin")
+    assert server.command(admin, "facility.register", OTHER).status_code == 200
+    desk = server.account("claw", "dispatcher")
+    medic = server.account("medic", "officer", member="medic1")
+    zgh = server.account("zgh-desk", "hospital", member="ZGH")
+    assert server.get(zgh, "/api/facilities/ZGH/arrivals").json()["arrivals"] == []
+
+    _carrying(server, desk, "M-51", "ZGH")
+    _carrying(server, desk, "M-53", "ZMC")  # to the other hospital: not ZGH's
+    at = {"lat": 37.7793, "lon": -122.4193}
+    server.command(medic, "unit.locate", {"unit": "M-51", **at})
+
+    answer = server.get(zgh, "/api/facilities/ZGH/arrivals")
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["facility"] == "ZGH"
+    [arrival] = body["arrivals"]
+    assert arrival["unit"] == "M-51" and arrival["error"] is None
+    assert arrival["located_at"] == server.rt.service.state.units["M-51"].located_at
+    # the same drive time the map's router gives from there to the hospital
+    hospital = server.rt.service.state.facilities["ZGH"].location
+    assert server.rt.roads is not None
+    route = server.rt.roads.route((at["lat"], at["lon"]), (hospital["lat"], hospital["lon"]))
+    assert arrival["eta_s"] == round(route.eta_s, 1) > 0
+    assert arrival["distance_m"] == round(route.distance_m, 1)
+
+    # a hospital reads its own facility's only
+    other = server.get(zgh, "/api/facilities/ZMC/arrivals")
+    assert other.status_code == 403
+    assert "only its own facility's arrivals (ZGH)" in other.json()["error"]["message"]
+    [denied] = [a for a in server.journal("audit.") if a.get("outcome") == "denied"]
+    assert denied["user"] == "zgh-desk" and "ZMC/arrivals" in denied["detail"]
+
+
+def test_staff_read_any_facilitys_arrivals_and_bad_ones_are_told_why(server: Server) -> None:
+    desk = server.account("claw", "dispatcher")
+    _carrying(server, desk, "M-51", "ZGH")
+
+    mine = server.get(desk, "/api/facilities/ZGH/arrivals").json()
+    assert mine["facility"] == "ZGH"
+    assert [a["unit"] for a in mine["arrivals"]] == ["M-51"]
+    assert server.get(desk, "/api/facilities/ZMC/arrivals").status_code == 404
+    unknown = server.get(desk, "/api/facilities/NOPE/arrivals")
+    assert unknown.status_code == 404
+    assert "unknown facility 'NOPE'" in unknown.json()["error"]["message"]
+    malformed = server.get(desk, "/api/facilities/-x/arrivals")
+    assert malformed.status_code == 422
+    assert malformed.json()["error"]["problems"][0]["field"] == "path.facility"

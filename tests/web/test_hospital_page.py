@@ -1,7 +1,8 @@
 """The hospital's own page in a real browser: a hospital account lands on it after
 logging in, sets a diversion for a service, and the dispatcher's map shows it live;
 an ambulance the crew starts towards the hospital appears in its list, with its
-patient's need, as the live feed brings it."""
+patient's need, as the live feed brings it, and its drive time by road, read again as
+it reports a new position."""
 
 from __future__ import annotations
 
@@ -10,6 +11,14 @@ from typing import Any
 from .conftest import DESKTOP, Site, drawn_facility, log_in, map_ready, wait_for, watch
 
 HERE = {"lat": 37.7925893, "lon": -122.3958821}
+
+
+def as_shown(seconds: float) -> str:
+    """A drive time as the pages write it (format.js ``eta``)."""
+    minutes, rest = divmod(round(seconds), 60)
+    if not minutes:
+        return f"{rest} s"
+    return f"{minutes} min {rest} s" if rest else f"{minutes} min"
 
 
 def test_a_hospital_sets_a_diversion_the_console_shows(
@@ -57,6 +66,26 @@ def test_a_hospital_sets_a_diversion_the_console_shows(
     row = page.locator("#coming tr[data-unit='M-51']")
     row.wait_for()
     assert "cardiac" in (row.text_content() or "")
+    # its drive time and distance by road from where it last was, as the server routes
+    # them (/api/facilities/ZGH/arrivals), beside that position's time
+    cells = row.locator("td")
+    wait_for(lambda: cells.nth(1).text_content() not in ("…", ""))
+    [arrival] = site.get("hp-zgh", "/api/facilities/ZGH/arrivals")["arrivals"]
+    assert cells.nth(1).text_content() == as_shown(arrival["eta_s"])
+    km = arrival["distance_m"] / 1000
+    assert cells.nth(2).text_content() == (
+        f"{km:.1f} km" if km >= 1 else f"{round(arrival['distance_m'])} m"
+    )
+    # the ambulance reports a new position: the drive time is read again for it
+    site.command("hp-desk", "unit.locate", {"unit": "M-51", "lat": 37.7793, "lon": -122.4193})
+    moved = wait_for(
+        lambda: (
+            (a := site.get("hp-zgh", "/api/facilities/ZGH/arrivals")["arrivals"][0])["eta_s"]
+            != arrival["eta_s"]
+            and a
+        )
+    )
+    wait_for(lambda: cells.nth(1).text_content() == as_shown(moved["eta_s"]))
     assert errors == []
     context.close()
     other.close()

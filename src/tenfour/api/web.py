@@ -1,7 +1,8 @@
 """The pages (console, MDT, hospital, tip page, login, account, admin) and what only they need
 from the server:
-the road drawing for the map, responding units' routes with ETAs, and the vocabulary
-the command line completes from.
+the road drawing for the map, responding units' routes with ETAs, the ambulances
+coming to a hospital with their drive times, and the vocabulary the command line
+completes from.
 
 Pages are static files; who may see one is decided here from the session cookie, so
 a page never loads without a session it can use. Every page is sent with a strict
@@ -42,6 +43,7 @@ from tenfour.domain.rules import (
     UNIT_TRANSITIONS,
 )
 from tenfour.domain.values import MEMBER_STATUSES, UNIT_STATUSES
+from tenfour.domain.visibility import TRANSPORTING
 from tenfour.geo import GeoError, RoadMap, load_map
 from tenfour.web import PAGES_DIR, STATIC_DIR
 from tenfour.web.drawing import drawing_of
@@ -393,6 +395,94 @@ def get_route(unit: IdPath, rt: Rt) -> RouteOut:
             raise HTTPException(409, f"unit {unit} has no known position: no route")
         raise HTTPException(409, f"incident {incident} has no position on the map: no route")
     return _route(_roads(rt), *legs[0])
+
+
+class ArrivalOut(BaseModel):
+    """An ambulance carrying a patient to the facility: its road drive time from where
+    it last reported, and when that was."""
+
+    unit: str
+    incident: str | None
+    eta_s: float | None = Field(
+        description="drive time in seconds from the unit's last position; null with no route"
+    )
+    distance_m: float | None
+    located_at: str | None = Field(description="when the unit reported that position")
+    error: str | None = Field(default=None, description="why there is no drive time, if none")
+
+
+class ArrivalsOut(BaseModel):
+    position: int = Field(description="journal position the arrivals were read at")
+    facility: str
+    arrivals: list[ArrivalOut]
+
+
+def _arrival(
+    roads: RoadMap, unit: str, incident: str | None, at: Any, when: Any, to: Any
+) -> ArrivalOut:
+    error: str | None = None
+    eta = distance = None
+    if at is None:
+        error = "no known position"
+    else:
+        try:
+            found = roads.route((at["lat"], at["lon"]), (to["lat"], to["lon"]))
+        except GeoError as problem:
+            error = str(problem)
+        else:
+            eta, distance = round(found.eta_s, 1), round(found.distance_m, 1)
+    return ArrivalOut(
+        unit=unit, incident=incident, eta_s=eta, distance_m=distance, located_at=when, error=error
+    )
+
+
+@router.get(
+    "/api/facilities/{facility}/arrivals",
+    tags=["map"],
+    response_model=ArrivalsOut,
+    responses=ERROR_RESPONSES,
+)
+def list_arrivals(
+    facility: IdPath,
+    request: Request,
+    account: Annotated[Account, Depends(require("hospital", *STAFF))],
+    rt: Rt,
+) -> ArrivalsOut:
+    """The ambulances carrying a patient to a facility, each with its road drive time
+    from its last position: what a hospital's page shows as they come. A hospital's
+    account reads its own facility's only."""
+    if account.role == "hospital" and facility != account.member:
+        # Journaled as every denial is (auth.require).
+        rt.audit(
+            "denied",
+            account.username,
+            "denied",
+            source_of(request),
+            f"GET {request.url.path}: another facility's arrivals",
+        )
+        raise HTTPException(
+            403, f"a hospital account reads only its own facility's arrivals ({account.member})"
+        )
+    with rt.service.locked():
+        state = rt.service.state
+        found = state.facilities.get(facility)
+        if found is None:
+            raise HTTPException(404, f"unknown facility {facility!r}")
+        to = dict(found.location)
+        coming = [
+            (u.id, u.incident, None if u.location is None else dict(u.location), u.located_at)
+            for u in state.units.values()
+            if u.status == TRANSPORTING and u.destination == facility
+        ]
+        position = state.seq
+    roads = _roads(rt)
+    return ArrivalsOut(
+        position=position,
+        facility=facility,
+        arrivals=[
+            _arrival(roads, unit, incident, at, when, to) for unit, incident, at, when in coming
+        ],
+    )
 
 
 # --- the vocabulary ------------------------------------------------------------------

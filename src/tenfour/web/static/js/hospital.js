@@ -1,6 +1,7 @@
 // A hospital's own page: its facility's status (open, on diversion for some services,
 // closed; beds free by kind), set with `facility.status`, and the ambulances coming to
-// it with their patient's need, straight-line distance and last position time.
+// it with their patient's need, drive time and distance by road from their last
+// position (GET /api/facilities/{id}/arrivals, asked again as positions come), and that position's time.
 //
 // Live through the console's feed (WS /api/live), which sends a hospital only its own
 // facility, the transports to it and the units carrying them (domain/visibility.py).
@@ -9,7 +10,7 @@
 
 import { api, ApiError, clearProblems, command, showProblems } from "./api.js";
 import { h, replaceChildren } from "./dom.js";
-import { clock, distance } from "./format.js";
+import { clock, distance, eta } from "./format.js";
 import { LiveFeed } from "./live.js";
 import { startSession } from "./session.js";
 
@@ -53,25 +54,77 @@ function metresBetween(a, b) {
   return 2 * 6371000 * Math.asin(Math.sqrt(s));
 }
 
-function render(state, facilityId) {
+/** The road drive times last read (unit -> ArrivalOut), and what they were read for. */
+const arrivals = new Map();
+const ARRIVALS_EVERY_MS = 5000;
+let arrivalsFor = "";
+let arrivalsAsked = 0;
+let arrivalsPending = null;
+
+/** Read the drive times again when the coming units or their positions changed since
+ * the last read: at most one request at a time and one every ARRIVALS_EVERY_MS (a unit
+ * reports every few seconds); `rerender` draws the page again with what came. */
+function refreshArrivals(facilityId, units, rerender) {
+  const key = units.map((u) => `${u.id}@${u.located_at || ""}`).sort().join(" ");
+  if (key === arrivalsFor || arrivalsPending) return;
+  const wait = arrivalsAsked + ARRIVALS_EVERY_MS - Date.now();
+  if (wait > 0) {
+    arrivalsPending = setTimeout(() => {
+      arrivalsPending = null;
+      rerender();
+    }, wait);
+    return;
+  }
+  arrivalsFor = key;
+  arrivalsAsked = Date.now();
+  arrivalsPending = api(`/api/facilities/${encodeURIComponent(facilityId)}/arrivals`)
+    .then((answer) => {
+      arrivals.clear();
+      for (const arrival of answer.arrivals) arrivals.set(arrival.unit, arrival);
+    })
+    .catch(() => {
+      arrivalsFor = ""; // offline or refused: the feed shows it; ask again next time
+    })
+    .finally(() => {
+      arrivalsPending = null;
+      rerender();
+    });
+}
+
+function driveTime(arrival) {
+  if (!arrival) return h("td", {}, "…");
+  if (arrival.eta_s === null) return h("td", { title: arrival.error || "" }, "no route");
+  return h("td", {}, eta(arrival.eta_s));
+}
+
+function render(state, facilityId, redraw) {
   const facility = state.facilities[facilityId];
   if (!facility) return;
   document.getElementById("facility-name").textContent = facility.name || facility.id;
   const diverted = facility.diversion && facility.diversion.length ? ` (${facility.diversion.join(", ")})` : "";
   document.getElementById("status-now").textContent = `${STATES[facility.status] || facility.status || "open"}${diverted}`;
   const units = Object.values(state.units);
+  const straight = (u) => (u.location && facility.location
+    ? `${distance(metresBetween(u.location, facility.location))} straight` : "–");
   replaceChildren(
     document.getElementById("coming"),
-    ...units.map((u) => h(
-      "tr",
-      { "data-unit": u.id },
-      h("th", { scope: "row" }, u.id),
-      h("td", {}, needs.get(u.id) || "not given"),
-      h("td", {}, u.location && facility.location ? distance(metresBetween(u.location, facility.location)) : "–"),
-      h("td", {}, clock(u.located_at)),
-    )),
+    ...units.map((u) => {
+      // The road figures only while they are of the unit's position shown beside them.
+      const known = arrivals.get(u.id);
+      const arrival = known && known.located_at === u.located_at ? known : null;
+      return h(
+        "tr",
+        { "data-unit": u.id },
+        h("th", { scope: "row" }, u.id),
+        h("td", {}, needs.get(u.id) || "not given"),
+        driveTime(arrival),
+        h("td", {}, arrival && arrival.distance_m !== null ? distance(arrival.distance_m) : straight(u)),
+        h("td", {}, clock(u.located_at)),
+      );
+    }),
   );
   document.getElementById("none-coming").hidden = units.length > 0;
+  refreshArrivals(facilityId, units, redraw);
 }
 
 function buildForm(services) {
@@ -111,13 +164,16 @@ async function main() {
   buildForm(session.vocabulary.services || []);
   const feed = new HospitalFeed({ heartbeatS: session.vocabulary.heartbeat_s || 15 });
   const status = document.getElementById("feed-status");
+  const draw = () => {
+    if (feed.state) render(feed.state, facilityId, draw);
+  };
   feed.on((kind, detail) => {
     if (kind === "status") {
       status.textContent = detail.status === "live" ? "Live" : `${detail.status}${detail.detail ? `: ${detail.detail}` : ""}`;
       if (detail.status === "logged-out") session.leave("expired");
       return;
     }
-    render(feed.state, facilityId);
+    draw();
   });
   feed.start();
   // For the browser tests, as the console and the MDT expose theirs.
