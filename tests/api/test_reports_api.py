@@ -3,7 +3,6 @@ them, and bad filters answered 422 naming the parameter."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -12,6 +11,7 @@ from fastapi.testclient import TestClient
 from tenfour.api.app import create_app
 from tenfour.api.settings import Settings
 from tenfour.clock import SimClock
+from tests.reports.districts import write_central
 
 from .conftest import ROLES, START, Server
 
@@ -107,6 +107,10 @@ def test_districts_without_the_servers_districts_file_are_409(server: Server) ->
         "grouping by district needs a districts file (the server has none: "
         "tenfour serve --districts FILE)"
     )
+    # and the list a page offers the grouping from is empty; not for a dispatcher
+    assert server.get(analyst, "/api/reports/districts").json() == {"districts": []}
+    desk = server.account("disp", "dispatcher")
+    assert server.get(desk, "/api/reports/districts").status_code == 403
 
 
 def test_a_window_ending_before_it_starts_is_empty(server: Server) -> None:
@@ -116,13 +120,7 @@ def test_a_window_ending_before_it_starts_is_empty(server: Server) -> None:
 
 
 def test_districts_group_the_figures_when_the_server_has_them(tmp_path: Path) -> None:
-    square = [
-        [[-122.40, 37.79], [-122.39, 37.79], [-122.39, 37.80], [-122.40, 37.80], [-122.40, 37.79]]
-    ]
-    path = tmp_path / "districts.geojson"
-    path.write_text(json.dumps({"type": "FeatureCollection", "features": [
-        {"type": "Feature", "properties": {"name": "Central"},
-         "geometry": {"type": "Polygon", "coordinates": square}}]}))  # fmt: skip
+    path = write_central(tmp_path)
     settings = Settings(
         database=str(tmp_path / "tenfour.db"),
         clock=SimClock(START),
@@ -139,6 +137,8 @@ def test_districts_group_the_figures_when_the_server_has_them(tmp_path: Path) ->
                 desk, "call.create", {"source": "911", "text": "x", "type": "ASSAULT",
                                       "priority": 2, "location": where},
             ).status_code == 200  # fmt: skip
+        listed = server.get(analyst, "/api/reports/districts")
+        assert listed.status_code == 200 and listed.json() == {"districts": ["Central"]}
         answer = server.get(analyst, "/api/reports/intervals?by=district")
         assert answer.status_code == 200, answer.text
         groups = {g["key"]["district"]: g["incidents"] for g in answer.json()["groups"]}

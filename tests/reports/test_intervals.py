@@ -27,6 +27,7 @@ from tenfour.reports.intervals import (
 )
 from tenfour.sim.runner import run_scenario
 from tenfour.sim.scenario_file import load_scenario
+from tests.reports.districts import write_central
 
 SCENARIO = Path(__file__).resolve().parents[3] / "shared" / "scenarios" / "priority-one.yaml"
 
@@ -168,13 +169,7 @@ def test_the_window_and_hour_grouping() -> None:
 
 
 def test_districts_group_by_polygon(tmp_path: Path) -> None:
-    square = [
-        [[-122.40, 37.79], [-122.39, 37.79], [-122.39, 37.80], [-122.40, 37.80], [-122.40, 37.79]]
-    ]
-    path = tmp_path / "districts.geojson"
-    path.write_text(json.dumps({"type": "FeatureCollection", "features": [
-        {"type": "Feature", "properties": {"name": "Central"},
-         "geometry": {"type": "Polygon", "coordinates": square}}]}))  # fmt: skip
+    path = write_central(tmp_path)
     districts = load_districts(path)
     events = [
         _event(1, "incident.created", "2026-01-01T10:00:00+00:00", incident="I-1",

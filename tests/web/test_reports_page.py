@@ -4,9 +4,12 @@ keyboard, a bad filter shown beside its control, and no serious accessibility is
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.reports.districts import write_central
 
 from .conftest import DESKTOP, PASSWORD, Site, screenshot, start_site, watch
 from .test_axe import assert_accessible
@@ -17,6 +20,17 @@ HERE = {"lat": 37.7925893, "lon": -122.3958821}
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     yield from start_site(tmp_path_factory.mktemp("reports"))
+
+
+def reports_page(browser: Any, site: Site, errors: list[str]) -> Any:
+    """A new page logged in as the analyst "bell", arrived at the reports."""
+    page = watch(browser.new_page(viewport=DESKTOP), errors)
+    page.goto(f"{site.url}/login?next=/reports")
+    page.get_by_label("Username").fill("bell")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(f"{site.url}/reports")
+    return page
 
 
 def test_an_analyst_reads_and_groups_the_interval_times(
@@ -37,17 +51,15 @@ def test_an_analyst_reads_and_groups_the_interval_times(
         "judy", "unit.status", {"unit": "ZPD-7", "status": "enroute", "incident": incident}
     )
 
-    page = watch(browser.new_page(viewport=DESKTOP), errors)
-    page.goto(f"{site.url}/login?next=/reports")
-    page.get_by_label("Username").fill("bell")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Log in").click()
-    page.wait_for_url(f"{site.url}/reports")
+    page = reports_page(browser, site, errors)
     page.wait_for_function(
         "() => document.getElementById('overall-count').textContent.includes('complete')"
     )
     # en route, not yet on scene: counted, and listed as incomplete with the reason
     assert "1 incident, 0 complete" in page.locator("#overall-count").text_content()
+    # this server has no districts: the grouping it would refuse is not offered
+    assert page.locator("input[name=by]").count() == 7
+    assert page.locator("input[value=district]").count() == 0
     assert "no unit on scene" in page.locator("#problems").inner_text()
     assert_accessible(page)
 
@@ -81,3 +93,29 @@ def test_a_dispatcher_gets_the_not_allowed_page(browser: Any, site: Site) -> Non
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url(f"{site.url}/reports")
     assert page.locator("h1").inner_text() != "Interval times"
+
+
+def test_a_server_with_districts_offers_grouping_by_them(
+    browser: Any, tmp_path: Path, errors: list[str]
+) -> None:
+    path = write_central(tmp_path)
+    for site in start_site(tmp_path, report_districts=str(path)):
+        site.account("claw", "calltaker")
+        site.rt.accounts.create("bell", "analyst", PASSWORD, now=site.rt.now())
+        site.command(
+            "claw",
+            "call.create",
+            {"source": "911", "text": "Fight", "type": "ASSAULT", "priority": 2, "location": HERE},
+        )
+        page = reports_page(browser, site, errors)
+        box = page.get_by_label("district")
+        box.wait_for()
+        assert box.get_attribute("value") == "district"
+        box.check()
+        page.get_by_role("button", name="Show").click()
+        page.wait_for_function("() => !document.getElementById('groups-section').hidden")
+        assert page.locator("#groups-title").text_content() == "By district"
+        assert "Central" in page.locator("#groups").inner_text()
+        assert_accessible(page)
+        page.close()
+    assert errors == []

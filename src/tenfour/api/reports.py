@@ -1,4 +1,5 @@
-"""The analyst's reports: ``GET /api/reports/intervals`` and the ``/reports`` page.
+"""The analyst's reports: ``GET /api/reports/intervals``, the districts it may group by
+(``GET /api/reports/districts``), and the ``/reports`` page.
 
 The figures are ``tenfour.reports.intervals``' (the same as ``tenfour report`` and
 the replay's). The server keeps one fold of its journal and, per request, folds only
@@ -15,6 +16,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
+from pydantic import BaseModel, Field
 
 from tenfour.accounts import Account
 from tenfour.api.auth import require, session_account, source_of, token_of
@@ -115,6 +117,20 @@ def intervals(
     lock, fold = current_fold(rt)
     with lock:
         return summarise(fold, start=_utc(start), end=_utc(end), by=groups, districts=polygons)
+
+
+class DistrictsOut(BaseModel):
+    districts: list[str] = Field(
+        description="the names ``by=district`` groups into, in the file's order; none "
+        "when the server has no districts (``tenfour serve --districts``)"
+    )
+
+
+@router.get("/api/reports/districts", response_model=DistrictsOut)
+def districts(rt: Rt, account: Analyst) -> DistrictsOut:
+    """The districts the server groups reports by, so a page offers the grouping only
+    where the server can answer it."""
+    return DistrictsOut(districts=[d.name for d in districts_of(rt)])
 
 
 @router.get("/reports", include_in_schema=False)

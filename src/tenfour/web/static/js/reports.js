@@ -146,9 +146,21 @@ async function load() {
   }
 }
 
+/** A "district" box beside the other groupings, if the server has districts to group
+ * by (tenfour serve --districts): never offered where it would be refused. */
+async function offerDistricts() {
+  const { districts } = await api("/api/reports/districts");
+  if (!districts.length) return;
+  const box = h("input", { type: "checkbox", name: "by", value: "district" });
+  const label = h("label", { title: districts.join(", ") }, box, " district");
+  form.querySelector("fieldset.report-by").append(label);
+}
+
 async function main() {
   const session = await startSession();
   document.getElementById("logout").addEventListener("click", () => session.logout());
+  // Without the list (a failed read) the page works on, without that one grouping.
+  await offerDistricts().catch(() => {});
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     load();
