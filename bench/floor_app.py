@@ -2,11 +2,13 @@
 journal and no work, so the group-commit figures can be read against them.
 
 ``FLOOR`` selects the app (``uvicorn bench.floor_app:app``, served as ``tenfour serve``
-serves: httptools, uvloop when installed, no access log):
+serves: httptools, uvloop when installed, no access log, no proxy headers):
 
 - ``fastapi``: a FastAPI app whose ``POST /api/commands`` takes the same JSON body as
   the product's (validated by a Pydantic model) and answers one small JSON object.
-  Nothing is written anywhere.
+  Nothing is written anywhere. (Not the product's own path: its commands go through
+  a pure ASGI lane inside the FastAPI app, past FastAPI's routing; this is what a
+  FastAPI route costs.)
 - ``asgi``: a bare ASGI callable under uvicorn that reads the body, parses it and
   answers the same object: the interpreter's and the server's own cost per request.
 
@@ -58,14 +60,18 @@ async def _asgi(scope: Scope, receive: Receive, send: Send) -> None:
         body += message.get("body", b"")
         if not message.get("more_body"):
             break
-    if scope["path"] == "/api/commands":
+    status = 200
+    asked = (scope["method"], scope["path"])
+    if asked == ("POST", "/api/commands"):
         command = json.loads(body)
         out = json.dumps([{"do": command["do"], "unit": command["with"].get("unit")}])
-    else:
+    elif asked == ("GET", "/api/health"):
         out = json.dumps({"status": "ok"})
+    else:
+        status, out = 404, json.dumps({"detail": "Not Found"})
     data = out.encode()
     headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(data))]
-    await send({"type": "http.response.start", "status": 200, "headers": headers})
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": data})
 
 

@@ -1,7 +1,7 @@
-"""The floors of ``bench_commit --floors`` answer the bench's commands as the product
-would be asked them: both apps take the same request and give the same answer, and a
-body that is not a command is refused by the FastAPI floor as the product refuses it
-(so its rate is of requests parsed and validated, not of requests skipped)."""
+"""The floors of ``bench_commit --floors`` answer the bench's commands: both apps take
+the same request and give the same answer, the FastAPI floor validates the body (a
+command without ``do`` is refused 422, in FastAPI's own error format), and neither
+answers what the bench does not ask."""
 
 from __future__ import annotations
 
@@ -26,6 +26,8 @@ def test_each_floor_answers_a_command_and_its_health(
         answer = client.post("/api/commands", json=COMMAND)
         assert answer.status_code == 200
         assert answer.json() == [{"do": "unit.locate", "unit": "ZPD-1"}]
+        assert client.get("/api/commands").status_code in (404, 405)
+        assert client.post("/elsewhere", json=COMMAND).status_code == 404
         if kind == "fastapi":
             refused = client.post("/api/commands", json={"with": {}})
             assert refused.status_code == 422

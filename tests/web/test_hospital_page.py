@@ -6,6 +6,7 @@ it reports a new position."""
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from .conftest import DESKTOP, Site, drawn_facility, log_in, map_ready, wait_for, watch
@@ -14,8 +15,9 @@ HERE = {"lat": 37.7925893, "lon": -122.3958821}
 
 
 def as_shown(seconds: float) -> str:
-    """A drive time as the pages write it (format.js ``eta``)."""
-    minutes, rest = divmod(round(seconds), 60)
+    """A drive time as the pages write it (format.js ``eta``: ``Math.round``, which
+    rounds halves up where Python's ``round`` rounds them to even)."""
+    minutes, rest = divmod(math.floor(seconds + 0.5), 60)
     if not minutes:
         return f"{rest} s"
     return f"{minutes} min {rest} s" if rest else f"{minutes} min"
@@ -72,9 +74,10 @@ def test_a_hospital_sets_a_diversion_the_console_shows(
     wait_for(lambda: cells.nth(1).text_content() not in ("…", ""))
     [arrival] = site.get("hp-zgh", "/api/facilities/ZGH/arrivals")["arrivals"]
     assert cells.nth(1).text_content() == as_shown(arrival["eta_s"])
-    km = arrival["distance_m"] / 1000
+    # the road distance, from the same answer (format.js ``distance``)
+    road = arrival["distance_m"]
     assert cells.nth(2).text_content() == (
-        f"{km:.1f} km" if km >= 1 else f"{round(arrival['distance_m'])} m"
+        f"{road / 1000:.1f} km" if road >= 1000 else f"{math.floor(road + 0.5)} m"
     )
     # the ambulance reports a new position: the drive time is read again for it
     site.command("hp-desk", "unit.locate", {"unit": "M-51", "lat": 37.7793, "lon": -122.4193})
@@ -89,3 +92,41 @@ def test_a_hospital_sets_a_diversion_the_console_shows(
     assert errors == []
     context.close()
     other.close()
+
+
+def test_drive_times_that_cannot_be_read_say_so(
+    browser: Any, site: Site, errors: list[str]
+) -> None:
+    site.account("hp-desk2", "dispatcher")
+    site.account("hp-zgh2", "hospital", member="ZGH")
+    context = browser.new_context(viewport=DESKTOP)
+    page = watch(context.new_page(), errors)
+    # the server's drive times fail (a database or router fault on that node)
+    refusal = {"error": {"code": "unavailable", "message": "the database is unavailable"}}
+    page.route(
+        "**/api/facilities/*/arrivals",
+        lambda route: route.fulfill(status=503, json=refusal),
+    )
+    log_in(page, site, "hp-zgh2", "/hospital")
+    created = site.command(
+        "hp-desk2", "incident.create", {"type": "MEDICAL", "priority": 2, "location": HERE}
+    )
+    incident = next(e["incident"] for e in created if e["type"] == "incident.created")
+    for do, with_ in (
+        ("unit.dispatch", {"incident": incident, "units": ["M-53"]}),
+        ("unit.status", {"unit": "M-53", "status": "onscene"}),
+        (
+            "transport.start",
+            {"unit": "M-53", "patient": {"description": "a man"}, "destination": "ZGH"},
+        ),
+    ):
+        site.command("hp-desk2", do, with_)
+    cell = page.locator("#coming tr[data-unit='M-53'] td").nth(1)
+    wait_for(lambda: cell.text_content() == "unavailable")
+    assert cell.get_attribute("title") == "the database is unavailable"
+    # the distance falls back to the straight line, said as such
+    assert (page.locator("#coming tr[data-unit='M-53'] td").nth(2).text_content() or "").endswith(
+        " straight"
+    )
+    context.close()
+    assert [e for e in errors if "503" not in e] == []

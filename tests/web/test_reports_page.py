@@ -95,27 +95,32 @@ def test_a_dispatcher_gets_the_not_allowed_page(browser: Any, site: Site) -> Non
     assert page.locator("h1").inner_text() != "Interval times"
 
 
+@pytest.fixture
+def districts_site(tmp_path: Path) -> Iterator[Site]:
+    """A server with one district, "Central" (``serve --districts``)."""
+    yield from start_site(tmp_path, report_districts=str(write_central(tmp_path)))
+
+
 def test_a_server_with_districts_offers_grouping_by_them(
-    browser: Any, tmp_path: Path, errors: list[str]
+    browser: Any, districts_site: Site, errors: list[str]
 ) -> None:
-    path = write_central(tmp_path)
-    for site in start_site(tmp_path, report_districts=str(path)):
-        site.account("claw", "calltaker")
-        site.rt.accounts.create("bell", "analyst", PASSWORD, now=site.rt.now())
-        site.command(
-            "claw",
-            "call.create",
-            {"source": "911", "text": "Fight", "type": "ASSAULT", "priority": 2, "location": HERE},
-        )
-        page = reports_page(browser, site, errors)
-        box = page.get_by_label("district")
-        box.wait_for()
-        assert box.get_attribute("value") == "district"
-        box.check()
-        page.get_by_role("button", name="Show").click()
-        page.wait_for_function("() => !document.getElementById('groups-section').hidden")
-        assert page.locator("#groups-title").text_content() == "By district"
-        assert "Central" in page.locator("#groups").inner_text()
-        assert_accessible(page)
-        page.close()
+    site = districts_site
+    site.account("claw", "calltaker")
+    site.rt.accounts.create("bell", "analyst", PASSWORD, now=site.rt.now())
+    site.command(
+        "claw",
+        "call.create",
+        {"source": "911", "text": "Fight", "type": "ASSAULT", "priority": 2, "location": HERE},
+    )
+    page = reports_page(browser, site, errors)
+    box = page.get_by_label("district")
+    box.wait_for()
+    assert box.get_attribute("value") == "district"
+    box.check()
+    page.get_by_role("button", name="Show").click()
+    page.wait_for_function("() => !document.getElementById('groups-section').hidden")
+    assert page.locator("#groups-title").text_content() == "By district"
+    assert "Central" in page.locator("#groups").inner_text()
+    assert_accessible(page)
+    page.close()
     assert errors == []

@@ -54,47 +54,68 @@ function metresBetween(a, b) {
   return 2 * 6371000 * Math.asin(Math.sqrt(s));
 }
 
-/** The road drive times last read (unit -> ArrivalOut), and what they were read for. */
+/** The road drive times last read (unit -> ArrivalOut); each kept, with the position it
+ * was computed from, until a newer read replaces it. */
 const arrivals = new Map();
 const ARRIVALS_EVERY_MS = 5000;
-let arrivalsFor = "";
-let arrivalsAsked = 0;
-let arrivalsPending = null;
+const ARRIVALS_BACKOFF_MAX_MS = 60000;
+const reading = {
+  answered: "", // the units and positions the last answer was for
+  asked: 0, // when the last read was sent
+  every: ARRIVALS_EVERY_MS, // grows while reads fail
+  pending: null, // a read in flight, or the timer of the next one
+  failed: null, // why the last read failed, until one succeeds
+};
 
-/** Read the drive times again when the coming units or their positions changed since
- * the last read: at most one request at a time and one every ARRIVALS_EVERY_MS (a unit
- * reports every few seconds); `rerender` draws the page again with what came. */
-function refreshArrivals(facilityId, units, rerender) {
-  const key = units.map((u) => `${u.id}@${u.located_at || ""}`).sort().join(" ");
-  if (key === arrivalsFor || arrivalsPending) return;
-  const wait = arrivalsAsked + ARRIVALS_EVERY_MS - Date.now();
+function keyOf(list) {
+  return list.map((u) => `${u.unit || u.id}@${u.located_at || ""}`).sort().join(" ");
+}
+
+/** Read the drive times again while the last answer is not for the coming units and
+ * positions shown (a new position, a new ambulance, or an answer from a node that had
+ * not yet taken in the latest ones): at most one read at a time and one every
+ * ARRIVALS_EVERY_MS (a unit reports every few seconds), backing off while reads fail;
+ * `redraw` draws the page again with what came. */
+function refreshArrivals(facilityId, units, redraw) {
+  if (keyOf(units) === reading.answered || reading.pending) return;
+  const wait = reading.asked + reading.every - Date.now();
   if (wait > 0) {
-    arrivalsPending = setTimeout(() => {
-      arrivalsPending = null;
-      rerender();
+    reading.pending = setTimeout(() => {
+      reading.pending = null;
+      redraw();
     }, wait);
     return;
   }
-  arrivalsFor = key;
-  arrivalsAsked = Date.now();
-  arrivalsPending = api(`/api/facilities/${encodeURIComponent(facilityId)}/arrivals`)
+  reading.asked = Date.now();
+  reading.pending = api(`/api/facilities/${encodeURIComponent(facilityId)}/arrivals`)
     .then((answer) => {
       arrivals.clear();
       for (const arrival of answer.arrivals) arrivals.set(arrival.unit, arrival);
+      reading.answered = keyOf(answer.arrivals);
+      reading.failed = null;
+      reading.every = ARRIVALS_EVERY_MS;
     })
-    .catch(() => {
-      arrivalsFor = ""; // offline or refused: the feed shows it; ask again next time
+    .catch((failure) => {
+      reading.failed = failure.message || String(failure);
+      reading.every = Math.min(reading.every * 2, ARRIVALS_BACKOFF_MAX_MS);
     })
     .finally(() => {
-      arrivalsPending = null;
-      rerender();
+      reading.pending = null;
+      redraw();
     });
 }
 
-function driveTime(arrival) {
-  if (!arrival) return h("td", {}, "…");
+function driveTime(unit, arrival) {
+  if (!arrival) {
+    return reading.failed
+      ? h("td", { title: reading.failed }, "unavailable")
+      : h("td", {}, "…");
+  }
   if (arrival.eta_s === null) return h("td", { title: arrival.error || "" }, "no route");
-  return h("td", {}, eta(arrival.eta_s));
+  // From an earlier position while the newest one is read: said on hover.
+  const earlier = arrival.located_at !== unit.located_at;
+  const title = earlier ? `from its position at ${clock(arrival.located_at)}` : "";
+  return h("td", earlier ? { title, "data-earlier": "" } : {}, eta(arrival.eta_s));
 }
 
 function render(state, facilityId, redraw) {
@@ -109,15 +130,13 @@ function render(state, facilityId, redraw) {
   replaceChildren(
     document.getElementById("coming"),
     ...units.map((u) => {
-      // The road figures only while they are of the unit's position shown beside them.
-      const known = arrivals.get(u.id);
-      const arrival = known && known.located_at === u.located_at ? known : null;
+      const arrival = arrivals.get(u.id);
       return h(
         "tr",
         { "data-unit": u.id },
         h("th", { scope: "row" }, u.id),
         h("td", {}, needs.get(u.id) || "not given"),
-        driveTime(arrival),
+        driveTime(u, arrival),
         h("td", {}, arrival && arrival.distance_m !== null ? distance(arrival.distance_m) : straight(u)),
         h("td", {}, clock(u.located_at)),
       );

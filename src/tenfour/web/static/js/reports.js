@@ -159,13 +159,13 @@ async function offerDistricts() {
 async function main() {
   const session = await startSession();
   document.getElementById("logout").addEventListener("click", () => session.logout());
-  // Without the list (a failed read) the page works on, without that one grouping.
-  await offerDistricts().catch(() => {});
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     load();
   });
-  await load();
+  // Beside the first report, not before it. Without the list (a failed read) the page
+  // works on, without that one grouping.
+  await Promise.all([offerDistricts().catch(() => {}), load()]);
 }
 
 main();
