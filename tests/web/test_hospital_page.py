@@ -14,6 +14,19 @@ from .conftest import DESKTOP, Site, drawn_facility, log_in, map_ready, wait_for
 HERE = {"lat": 37.7925893, "lon": -122.3958821}
 
 
+def carry(site: Site, desk: str, unit: str, need: str | None = None) -> None:
+    """``unit`` sent to a new incident HERE, on scene, then carrying a patient to ZGH,
+    each step entered by the dispatcher ``desk``."""
+    created = site.command(
+        desk, "incident.create", {"type": "MEDICAL", "priority": 2, "location": HERE}
+    )
+    incident = next(e["incident"] for e in created if e["type"] == "incident.created")
+    site.command(desk, "unit.dispatch", {"incident": incident, "units": [unit]})
+    site.command(desk, "unit.status", {"unit": unit, "status": "onscene"})
+    transport = {"unit": unit, "patient": {"description": "a man"}, "destination": "ZGH"}
+    site.command(desk, "transport.start", transport | ({"need": need} if need else {}))
+
+
 def as_shown(seconds: float) -> str:
     """A drive time as the pages write it (format.js ``eta``: ``Math.round``, which
     rounds halves up where Python's ``round`` rounds them to even)."""
@@ -49,22 +62,7 @@ def test_a_hospital_sets_a_diversion_the_console_shows(
     assert page.locator("#status-now").text_content() == "On diversion (stroke)"
 
     # an ambulance starts towards the hospital: the page lists it, live
-    created = site.command(
-        "hp-desk", "incident.create", {"type": "MEDICAL", "priority": 2, "location": HERE}
-    )
-    incident = next(e["incident"] for e in created if e["type"] == "incident.created")
-    site.command("hp-desk", "unit.dispatch", {"incident": incident, "units": ["M-51"]})
-    site.command("hp-desk", "unit.status", {"unit": "M-51", "status": "onscene"})
-    site.command(
-        "hp-desk",
-        "transport.start",
-        {
-            "unit": "M-51",
-            "patient": {"description": "a man"},
-            "destination": "ZGH",
-            "need": "cardiac",
-        },
-    )
+    carry(site, "hp-desk", "M-51", need="cardiac")
     row = page.locator("#coming tr[data-unit='M-51']")
     row.wait_for()
     assert "cardiac" in (row.text_content() or "")
@@ -108,19 +106,7 @@ def test_drive_times_that_cannot_be_read_say_so(
         lambda route: route.fulfill(status=503, json=refusal),
     )
     log_in(page, site, "hp-zgh2", "/hospital")
-    created = site.command(
-        "hp-desk2", "incident.create", {"type": "MEDICAL", "priority": 2, "location": HERE}
-    )
-    incident = next(e["incident"] for e in created if e["type"] == "incident.created")
-    for do, with_ in (
-        ("unit.dispatch", {"incident": incident, "units": ["M-53"]}),
-        ("unit.status", {"unit": "M-53", "status": "onscene"}),
-        (
-            "transport.start",
-            {"unit": "M-53", "patient": {"description": "a man"}, "destination": "ZGH"},
-        ),
-    ):
-        site.command("hp-desk2", do, with_)
+    carry(site, "hp-desk2", "M-53")
     cell = page.locator("#coming tr[data-unit='M-53'] td").nth(1)
     wait_for(lambda: cell.text_content() == "unavailable")
     assert cell.get_attribute("title") == "the database is unavailable"
