@@ -418,8 +418,10 @@ class ArrivalsOut(BaseModel):
 
 
 def _arrival(
-    roads: RoadMap, unit: str, incident: str | None, at: Any, when: Any, to: Any
+    roads: RoadMap, unit: str, incident: str | None, at: Any, when: str | None, to: Any
 ) -> ArrivalOut:
+    """``unit``'s drive time from ``at`` (its last position, reported ``when``; None if
+    it never reported one) to ``to``."""
     error: str | None = None
     eta = distance = None
     if at is None:

@@ -1,7 +1,8 @@
 // A hospital's own page: its facility's status (open, on diversion for some services,
 // closed; beds free by kind), set with `facility.status`, and the ambulances coming to
 // it with their patient's need, drive time and distance by road from their last
-// position (GET /api/facilities/{id}/arrivals, asked again as positions come), and that position's time.
+// position (GET /api/facilities/{id}/arrivals, asked again as positions come), and
+// that position's time.
 //
 // Live through the console's feed (WS /api/live), which sends a hospital only its own
 // facility, the transports to it and the units carrying them (domain/visibility.py).
@@ -67,8 +68,9 @@ const reading = {
   failed: null, // why the last read failed, until one succeeds
 };
 
-function keyOf(list) {
-  return list.map((u) => `${u.unit || u.id}@${u.located_at || ""}`).sort().join(" ");
+/** Which units at which positions: [unit id, located_at] pairs as one comparable string. */
+function positionsKey(pairs) {
+  return pairs.map(([unit, at]) => `${unit}@${at || ""}`).sort().join(" ");
 }
 
 /** Read the drive times again while the last answer is not for the coming units and
@@ -77,7 +79,8 @@ function keyOf(list) {
  * ARRIVALS_EVERY_MS (a unit reports every few seconds), backing off while reads fail;
  * `redraw` draws the page again with what came. */
 function refreshArrivals(facilityId, units, redraw) {
-  if (keyOf(units) === reading.answered || reading.pending) return;
+  const shown = positionsKey(units.map((u) => [u.id, u.located_at]));
+  if (shown === reading.answered || reading.pending) return;
   const wait = reading.asked + reading.every - Date.now();
   if (wait > 0) {
     reading.pending = setTimeout(() => {
@@ -91,7 +94,7 @@ function refreshArrivals(facilityId, units, redraw) {
     .then((answer) => {
       arrivals.clear();
       for (const arrival of answer.arrivals) arrivals.set(arrival.unit, arrival);
-      reading.answered = keyOf(answer.arrivals);
+      reading.answered = positionsKey(answer.arrivals.map((a) => [a.unit, a.located_at]));
       reading.failed = null;
       reading.every = ARRIVALS_EVERY_MS;
     })
