@@ -7,6 +7,7 @@ so a CI machine that lost its browser cannot pass by skipping.
 
 from __future__ import annotations
 
+import math
 import os
 import time
 from collections.abc import Callable, Iterator
@@ -109,6 +110,15 @@ class Site:
         assert answer.status_code == 200, answer.text
         events: list[dict[str, Any]] = answer.json()["events"]
         return events
+
+
+def eta_text(seconds: float) -> str:
+    """A drive time as the pages write it (format.js ``eta``: ``Math.round``, which
+    rounds halves up where Python's ``round`` rounds them to even)."""
+    minutes, rest = divmod(math.floor(seconds + 0.5), 60)
+    if not minutes:
+        return f"{rest} s"
+    return f"{minutes} min {rest} s" if rest else f"{minutes} min"
 
 
 def start_site(tmp: Path, **settings: Any) -> Iterator[Site]:

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from .conftest import Site, logged_in, wait_for, watch
+from .conftest import Site, eta_text, logged_in, wait_for, watch
 
 HERE = {"lat": 37.7925893, "lon": -122.3958821}
 
@@ -63,6 +63,49 @@ def test_one_click_dispatch_of_the_recommended_units(
     assert button.inner_text() == "Recommended units already sent or busy"
     # the panel's units table shows both with their ETAs
     wait_for(lambda: console.locator("#d-units").inner_text().count("ETA") == 2)
+    assert errors == []
+
+
+def test_an_ambulance_carrying_a_patient_shows_its_drive_to_the_hospital(
+    console: Any, site: Site, errors: list[str]
+) -> None:
+    watch(console, errors)
+    made = site.command(
+        "claw", "incident.create", {"type": "MEDICAL", "priority": 2, "location": HERE}
+    )
+    incident = made[0]["incident"]
+    site.command("claw", "unit.dispatch", {"incident": incident, "units": ["M-53"]})
+    site.command("claw", "unit.status", {"unit": "M-53", "status": "onscene"})
+    patient = {"description": "a man"}
+    site.command(
+        "claw", "transport.start", {"unit": "M-53", "patient": patient, "destination": "ZGH"}
+    )
+    row = console.locator('#units tr[data-unit="M-53"][data-status="transporting"]')
+    row.wait_for()
+    # the route leads to the hospital now, and the board says so with its drive time
+    route = site.get("claw", "/api/routes/M-53")
+    assert (route["facility"], route["incident"], route["status"]) == (
+        "ZGH",
+        incident,
+        "transporting",
+    )
+    wait_for(lambda: f"{incident} · to ZGH {eta_text(route['eta_s'])}" in row.inner_text())
+    drawn = console.evaluate(
+        "() => window.tenfour.map.data.routes.map(r => [r.unit, r.facility || null])"
+    )
+    assert ["M-53", "ZGH"] in drawn
+    # arrived: no route any more, on the board or the map
+    site.command("claw", "transport.arrive", {"unit": "M-53"})
+    arrived = console.locator('#units tr[data-unit="M-53"]')
+    wait_for(lambda: arrived.get_attribute("data-status") != "transporting")
+    assert "to ZGH" not in arrived.inner_text()
+    wait_for(
+        lambda: (
+            not console.evaluate(
+                "() => window.tenfour.map.data.routes.some(r => r.unit === 'M-53')"
+            )
+        )
+    )
     assert errors == []
 
 

@@ -9,7 +9,16 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .conftest import DESKTOP, Site, drawn_facility, log_in, map_ready, wait_for, watch
+from .conftest import (
+    DESKTOP,
+    Site,
+    drawn_facility,
+    eta_text,
+    log_in,
+    map_ready,
+    wait_for,
+    watch,
+)
 
 HERE = {"lat": 37.7925893, "lon": -122.3958821}
 
@@ -25,15 +34,6 @@ def carry(site: Site, desk: str, unit: str, need: str | None = None) -> None:
     site.command(desk, "unit.status", {"unit": unit, "status": "onscene"})
     transport = {"unit": unit, "patient": {"description": "a man"}, "destination": "ZGH"}
     site.command(desk, "transport.start", transport | ({"need": need} if need else {}))
-
-
-def as_shown(seconds: float) -> str:
-    """A drive time as the pages write it (format.js ``eta``: ``Math.round``, which
-    rounds halves up where Python's ``round`` rounds them to even)."""
-    minutes, rest = divmod(math.floor(seconds + 0.5), 60)
-    if not minutes:
-        return f"{rest} s"
-    return f"{minutes} min {rest} s" if rest else f"{minutes} min"
 
 
 def test_a_hospital_sets_a_diversion_the_console_shows(
@@ -71,7 +71,7 @@ def test_a_hospital_sets_a_diversion_the_console_shows(
     cells = row.locator("td")
     wait_for(lambda: cells.nth(1).text_content() not in ("…", ""))
     [arrival] = site.get("hp-zgh", "/api/facilities/ZGH/arrivals")["arrivals"]
-    assert cells.nth(1).text_content() == as_shown(arrival["eta_s"])
+    assert cells.nth(1).text_content() == eta_text(arrival["eta_s"])
     # the road distance, from the same answer (format.js ``distance``)
     road = arrival["distance_m"]
     assert cells.nth(2).text_content() == (
@@ -86,7 +86,7 @@ def test_a_hospital_sets_a_diversion_the_console_shows(
             and a
         )
     )
-    wait_for(lambda: cells.nth(1).text_content() == as_shown(moved["eta_s"]))
+    wait_for(lambda: cells.nth(1).text_content() == eta_text(moved["eta_s"]))
     assert errors == []
     context.close()
     other.close()

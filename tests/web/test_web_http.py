@@ -205,6 +205,35 @@ def test_routes_of_responding_units_with_etas(server: Server) -> None:
     assert by_unit["ZPD-9"]["eta_s"] > one["eta_s"]
 
 
+def test_a_unit_carrying_a_patient_is_routed_to_the_hospital(server: Server) -> None:
+    desk = server.account("claw", "dispatcher")
+    headers = {"Authorization": f"Bearer {desk}"}
+    made = server.command(desk, "incident.create", {"type": "X", "priority": 2, "location": HERE})
+    incident = made.json()["events"][0]["incident"]
+    server.command(desk, "unit.dispatch", {"incident": incident, "units": ["M-51"]})
+    one = server.client.get("/api/routes/M-51", headers=headers).json()
+    assert one["facility"] is None and one["status"] == "dispatched"
+    server.command(desk, "unit.status", {"unit": "M-51", "status": "onscene"})
+    idle = server.client.get("/api/routes/M-51", headers=headers)
+    assert idle.status_code == 409
+    assert "onscene, not on its way to an incident or a hospital" in idle.text
+    patient = {"description": "a man"}
+    answer = server.command(
+        desk, "transport.start", {"unit": "M-51", "patient": patient, "destination": "ZGH"}
+    )
+    assert answer.status_code == 200, answer.text
+    one = server.client.get("/api/routes/M-51", headers=headers).json()
+    assert (one["facility"], one["incident"], one["status"]) == ("ZGH", incident, "transporting")
+    hospital = server.rt.service.state.facilities["ZGH"].location
+    assert one["points"][-1] == pytest.approx([hospital["lat"], hospital["lon"]], abs=1e-3)
+    # the same drive time the hospital's own list gives, and in the list of all routes
+    [arrival] = server.client.get("/api/facilities/ZGH/arrivals", headers=headers).json()[
+        "arrivals"
+    ]
+    assert (arrival["eta_s"], arrival["distance_m"]) == (one["eta_s"], one["distance_m"])
+    assert one in server.client.get("/api/routes", headers=headers).json()["routes"]
+
+
 def test_a_route_of_a_unit_not_on_its_way_is_a_clear_error(server: Server) -> None:
     desk = server.account("claw", "dispatcher")
     headers = {"Authorization": f"Bearer {desk}"}

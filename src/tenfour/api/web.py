@@ -292,11 +292,16 @@ def list_closures(rt: Rt) -> ClosuresOut:
 
 
 class RouteOut(BaseModel):
-    """A responding unit's fastest road route to its incident."""
+    """A responding unit's fastest road route to its incident, or a transporting
+    unit's to the hospital it carries a patient to."""
 
     unit: str
     incident: str
     status: str
+    facility: str | None = Field(
+        default=None,
+        description="the hospital a transporting unit's route leads to; null: the incident",
+    )
     eta_s: float | None = Field(description="drive time in seconds; null with no route")
     distance_m: float | None
     points: list[list[float]] = Field(description="[lat, lon] pairs to draw, unit first")
@@ -309,7 +314,19 @@ class RoutesOut(BaseModel):
     routes: list[RouteOut]
 
 
-def _route(roads: RoadMap, unit: str, incident: str, status: str, at: Any, to: Any) -> RouteOut:
+#: (unit, incident, status, unit position, destination position, facility or None)
+Leg = tuple[str, str, str, Any, Any, str | None]
+
+
+def _route(
+    roads: RoadMap,
+    unit: str,
+    incident: str,
+    status: str,
+    at: Any,
+    to: Any,
+    facility: str | None = None,
+) -> RouteOut:
     try:
         found = roads.route((at["lat"], at["lon"]), (to["lat"], to["lon"]))
     except GeoError as problem:
@@ -317,6 +334,7 @@ def _route(roads: RoadMap, unit: str, incident: str, status: str, at: Any, to: A
             unit=unit,
             incident=incident,
             status=status,
+            facility=facility,
             eta_s=None,
             distance_m=None,
             points=[],
@@ -327,6 +345,7 @@ def _route(roads: RoadMap, unit: str, incident: str, status: str, at: Any, to: A
         unit=unit,
         incident=incident,
         status=status,
+        facility=facility,
         eta_s=round(found.eta_s, 1),
         distance_m=round(found.distance_m, 1),
         points=[[round(lat, 6), round(lon, 6)] for lat, lon in found.points],
@@ -334,27 +353,37 @@ def _route(roads: RoadMap, unit: str, incident: str, status: str, at: Any, to: A
     )
 
 
-def _legs(rt: Runtime, only: str | None = None) -> tuple[int, list[tuple[str, str, str, Any, Any]]]:
-    """(position, [(unit, incident, status, unit position, incident position)]) of the
-    units on the way to an incident, read together under the service lock."""
+def _legs(rt: Runtime, only: str | None = None) -> tuple[int, list[Leg]]:
+    """(position, legs) of the units on the way somewhere: to their incident
+    (dispatched, en route) or carrying a patient to a hospital; read together under
+    the service lock."""
     legs = []
     with rt.service.locked():
         state = rt.service.state
         for unit in state.units.values():
             if only is not None and unit.id != only:
                 continue
-            incident = state.incidents.get(unit.incident or "")
-            if (
-                unit.status not in ROUTED
-                or incident is None
-                or unit.location is None
-                or incident.location.get("lat") is None
-            ):
-                continue
-            legs.append(
-                (unit.id, incident.id, unit.status, dict(unit.location), dict(incident.location))
-            )
+            leg = _leg(state, unit)
+            if leg is not None:
+                legs.append(leg)
         return state.seq, legs
+
+
+def _leg(state: Any, unit: Any) -> Leg | None:
+    if unit.location is None or unit.incident is None:
+        return None
+    at = dict(unit.location)
+    if unit.status in ROUTED:
+        incident = state.incidents.get(unit.incident)
+        if incident is None or incident.location.get("lat") is None:
+            return None
+        return (unit.id, incident.id, unit.status, at, dict(incident.location), None)
+    if unit.status == TRANSPORTING and unit.destination:
+        facility = state.facilities.get(unit.destination)
+        if facility is None:
+            return None
+        return (unit.id, unit.incident, unit.status, at, dict(facility.location), facility.id)
+    return None
 
 
 @router.get(
@@ -365,7 +394,8 @@ def _legs(rt: Runtime, only: str | None = None) -> tuple[int, list[tuple[str, st
     dependencies=[Staff],
 )
 def list_routes(rt: Rt) -> RoutesOut:
-    """The road route and ETA of every unit dispatched or en route to an incident."""
+    """The road route and ETA of every unit dispatched or en route to an incident, and
+    of every unit carrying a patient to a hospital."""
     position, legs = _legs(rt)
     roads = _roads(rt)
     return RoutesOut(position=position, routes=[_route(roads, *leg) for leg in legs])
@@ -379,7 +409,8 @@ def list_routes(rt: Rt) -> RoutesOut:
     dependencies=[Staff],
 )
 def get_route(unit: IdPath, rt: Rt) -> RouteOut:
-    """One unit's road route and ETA to the incident it is dispatched or en route to."""
+    """One unit's road route and ETA to the incident it is dispatched or en route to,
+    or to the hospital it carries a patient to."""
     _, legs = _legs(rt, only=unit)
     if not legs:
         with rt.service.locked():
@@ -387,12 +418,17 @@ def get_route(unit: IdPath, rt: Rt) -> RouteOut:
             if found is None:
                 raise HTTPException(404, f"unknown unit {unit!r}")
             status, incident, located = found.status, found.incident, found.location
-        if status not in ROUTED or incident is None:
+            destination = found.destination
+        moving = status in ROUTED or (status == TRANSPORTING and destination)
+        if not moving or incident is None:
             raise HTTPException(
-                409, f"unit {unit} is {status}, not on its way to an incident: no route"
+                409,
+                f"unit {unit} is {status}, not on its way to an incident or a hospital: no route",
             )
         if located is None:
             raise HTTPException(409, f"unit {unit} has no known position: no route")
+        if status == TRANSPORTING:
+            raise HTTPException(409, f"facility {destination} is not on the map: no route")
         raise HTTPException(409, f"incident {incident} has no position on the map: no route")
     return _route(_roads(rt), *legs[0])
 
@@ -421,20 +457,24 @@ def _arrival(
     roads: RoadMap, unit: str, incident: str | None, at: Any, when: str | None, to: Any
 ) -> ArrivalOut:
     """``unit``'s drive time from ``at`` (its last position, reported ``when``; None if
-    it never reported one) to ``to``."""
-    error: str | None = None
-    eta = distance = None
+    it never reported one) to ``to``: the route the map draws for it."""
     if at is None:
-        error = "no known position"
-    else:
-        try:
-            found = roads.route((at["lat"], at["lon"]), (to["lat"], to["lon"]))
-        except GeoError as problem:
-            error = str(problem)
-        else:
-            eta, distance = round(found.eta_s, 1), round(found.distance_m, 1)
+        return ArrivalOut(
+            unit=unit,
+            incident=incident,
+            eta_s=None,
+            distance_m=None,
+            located_at=when,
+            error="no known position",
+        )
+    route = _route(roads, unit, incident or "", TRANSPORTING, at, to)
     return ArrivalOut(
-        unit=unit, incident=incident, eta_s=eta, distance_m=distance, located_at=when, error=error
+        unit=unit,
+        incident=incident,
+        eta_s=route.eta_s,
+        distance_m=route.distance_m,
+        located_at=when,
+        error=route.error,
     )
 
 

@@ -1,13 +1,14 @@
 // The map's glue: what the city map draws (units, open incidents, facilities, road
-// closures, responding units' routes), fetching routes and closure geometry when the
-// state says they changed, and moving the map to an incident on demand.
+// closures, responding units' routes and ambulances' to the hospital), fetching routes
+// and closure geometry when the state says they changed, and moving the map to an
+// incident on demand.
 
 import { api } from "../api.js";
 import { $, announce } from "../dom.js";
 import { eta, statusLabel } from "../format.js";
 import { CityMap } from "../map.js";
 import { openIncidents } from "./incidents.js";
-import { feed, onRender, onSelect, render, ROUTED, select, ui } from "./store.js";
+import { feed, onRender, onSelect, render, ROUTED, routeOf, select, ui } from "./store.js";
 
 export const map = new CityMap($("#map"), {
   // Position ages by the server's clock: a desk PC with a wrong clock (or a simulated
@@ -38,10 +39,7 @@ onSelect((id, { center }) => {
 
 function renderMap(state) {
   const down = new Set(Object.values(state.emergencies).filter((e) => !e.cleared_at).map((e) => e.unit));
-  const routes = [...ui.routes.values()].filter((r) => {
-    const unit = state.units[r.unit];
-    return unit && ROUTED.has(unit.status) && unit.incident === r.incident;
-  });
+  const routes = [...ui.routes.values()].filter((r) => routeOf(state.units[r.unit]) === r);
   const etas = new Map(routes.map((r) => [r.unit, r.eta_s]));
   const units = Object.values(state.units)
     .filter((u) => u.status !== "offduty" && u.location)
@@ -134,13 +132,13 @@ export async function wantRoutes() {
 }
 
 const ROUTE_EVENTS = new Set(["unit.dispatched", "unit.status_changed", "incident.updated",
-  "incident.closed", "unit.logged_off"]);
+  "incident.closed", "unit.logged_off", "transport.started", "transport.arrived"]);
 
 feed.on((kind, event) => {
   if (kind === "snapshot") wantRoutes();
   if (kind !== "event") return;
   const unit = event.unit && feed.state.units[event.unit];
-  const routed = unit && ROUTED.has(unit.status);
+  const routed = unit && (ROUTED.has(unit.status) || unit.status === "transporting");
   if (ROUTE_EVENTS.has(event.type) || (event.type === "unit.located" && routed)) wantRoutes();
 });
 

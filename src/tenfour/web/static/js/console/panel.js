@@ -14,7 +14,7 @@ import { closeIncident } from "./line.js";
 import { moveForm, PlaceSuggester } from "./places.js";
 import { renderRecommendation } from "./recommendation.js";
 import {
-  feed, feedReady, me, onRender, onSelect, ROUTED, say, sayFailure, select, touches, ui,
+  feed, feedReady, me, onRender, onSelect, routeOf, say, sayFailure, select, touches, ui,
 } from "./store.js";
 
 const SUPERVISING = new Set(["supervisor", "admin"]);
@@ -240,13 +240,14 @@ function renderUnits(incident, state) {
     h("h2", { class: "section-title" }, `Units (${units.length})`),
     units.length
       ? h("table", { class: "board" }, h("tbody", {}, units.map((unit) => {
-        const route = ui.routes.get(unit.id);
+        const route = routeOf(unit);
         return h("tr", {},
           h("td", { class: "id" }, unit.id),
           h("td", {}, h("span", { class: "chip", dataset: { status: unit.status } }, statusLabel(unit.status))),
           h("td", {}, h("span", { class: "age", dataset: { since: unit.status_since || "" } })),
-          h("td", { class: "units" }, route && route.incident === id && ROUTED.has(unit.status)
-            ? `ETA ${eta(route.eta_s)} · ${distance(route.distance_m)}` : ""));
+          h("td", { class: "units" }, route && route.incident === id
+            ? `${route.facility ? `to ${route.facility}, ` : ""}ETA ${eta(route.eta_s)} · ${distance(route.distance_m)}`
+            : ""));
       })))
       : h("p", { class: "empty" }, "No unit assigned yet."));
 }

@@ -20,6 +20,17 @@ export const alarm = new Alarm();
 /** Statuses in which a unit drives a route to its incident. */
 export const ROUTED = new Set(["dispatched", "enroute"]);
 
+/** The unit's route as last read (GET /api/routes), while it still leads where the
+ * unit is going: to its incident while dispatched or en route, to the hospital while
+ * carrying a patient there; otherwise null (an old route is never shown). */
+export function routeOf(unit) {
+  const route = unit && ui.routes.get(unit.id);
+  if (!route || route.incident !== unit.incident) return null;
+  if (ROUTED.has(unit.status)) return route.facility ? null : route;
+  if (unit.status === "transporting") return route.facility === unit.destination ? route : null;
+  return null;
+}
+
 export const ui = {
   selected: null,
   detail: null,

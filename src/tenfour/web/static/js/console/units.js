@@ -5,7 +5,7 @@
 import { $, h, replaceChildren } from "../dom.js";
 import { eta, statusLabel } from "../format.js";
 import { map } from "./mapview.js";
-import { onRender, select, ui } from "./store.js";
+import { onRender, routeOf, select } from "./store.js";
 
 /** Units whose member (or the unit itself) has an open emergency. */
 export function unitsDown(state) {
@@ -42,7 +42,7 @@ function renderUnits(state) {
 }
 
 function unitRow(unit, down) {
-  const route = ui.routes.get(unit.id);
+  const route = routeOf(unit);
   return h("tr", { class: "row", dataset: { unit: unit.id, status: unit.status, emergency: String(down) } },
     h("td", { class: "id" }, h("button", {
       type: "button", class: "row-button", dataset: { key: `unit-${unit.id}` },
@@ -56,9 +56,14 @@ function unitRow(unit, down) {
       down ? "EMERGENCY" : statusLabel(unit.status))),
     h("td", {}, h("span", { class: "age", dataset: { since: unit.status_since || "" } })),
     h("td", { class: "units" }, unit.incident
-      ? `${unit.incident}${route && route.eta_s !== null ? ` · ${eta(route.eta_s)}` : ""}`
+      ? `${unit.incident}${route && route.eta_s !== null ? ` · ${routeText(route)}` : ""}`
       : "–"),
     h("td", { class: "where" }, unit.members.join(", ")));
 }
 
 onRender(renderUnits);
+
+/** "4 min 10 s", or "to ZGH 4 min 10 s" for a patient on the way to a hospital. */
+function routeText(route) {
+  return route.facility ? `to ${route.facility} ${eta(route.eta_s)}` : eta(route.eta_s);
+}
