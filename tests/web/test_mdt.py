@@ -163,6 +163,21 @@ def test_holding_space_declares_the_emergency_and_help_is_shown(
     # with ETAs for the units on their way
     wait_for(lambda: "ETA" in mdt.locator("#help-units").inner_text())
     assert mdt.locator("#emergency-box").is_hidden()
+    # an ambulance of the plan that leaves with a patient is not "coming" any more: its
+    # route to the hospital gives no ETA here
+    state = site.rt.service.state
+    incident = state.emergencies[declared[0]["emergency"]].incident
+    assert incident is not None
+    [ambulance] = [
+        u for u in state.incidents[incident].units if state.units[u].kind.startswith("ambulance")
+    ]
+    site.command("claw", "unit.status", {"unit": ambulance, "status": "onscene"})
+    transport = {"unit": ambulance, "patient": {"description": "a bystander"}}
+    site.command("claw", "transport.start", {**transport, "destination": "ZGH"})
+    assert site.get("claw", f"/api/routes/{ambulance}")["facility"] == "ZGH"
+    row = mdt.locator(f'#help-units li[data-unit="{ambulance}"]')
+    wait_for(lambda: "Transporting" in row.inner_text(), timeout=15)
+    assert "ETA" not in row.inner_text()
     # down, his own buttons follow the server's rules (the vocabulary's
     # member_transitions): back with the unit, away or on scene, not "in pursuit"
     mine = mdt.locator("#member-buttons")

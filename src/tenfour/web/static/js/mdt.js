@@ -173,8 +173,12 @@ function renderHelp() {
     .filter(Boolean);
   replaceChildren($("#help-units"), coming.length
     ? coming.map((u) => {
+      // Only a route to the incident, of a unit still driving there, says when help
+      // comes (not an ambulance's to a hospital, nor a route read before it arrived).
       const route = ui.routes.get(u.id);
-      const when = u.status === "onscene" ? "on scene" : route && route.eta_s !== null ? `ETA ${eta(route.eta_s)}` : statusLabel(u.status);
+      const driving = u.status === "dispatched" || u.status === "enroute";
+      const toUs = driving && route && !route.facility && route.eta_s !== null;
+      const when = u.status === "onscene" ? "on scene" : toUs ? `ETA ${eta(route.eta_s)}` : statusLabel(u.status);
       return h("li", { dataset: { unit: u.id } }, h("span", {}, `${u.id} (${u.kind})`), h("span", {}, when));
     })
     : h("li", {}, "Dispatch is sending units…"));
